@@ -1,0 +1,5 @@
+"""nbgrader preprocessors of this course, wired in through nbgrader_config.py."""
+
+from .clear_solutions_naming_part import ClearSolutionsNamingPart
+
+__all__ = ["ClearSolutionsNamingPart"]

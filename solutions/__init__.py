@@ -1,0 +1,1 @@
+"""The instructor's reference for the lab: importable, every input explicit."""
