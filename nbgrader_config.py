@@ -13,7 +13,6 @@ c = get_config()  # noqa: F821  (nbgrader provides get_config)
 
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 c.CourseDirectory.course_id = "mini-batch-gd"
-c.CourseDirectory.db_assignments = [dict(name="mini_batch_gd")]
 # generate_solution writes the solved notebook next to the reference implementation
 c.CourseDirectory.solution_directory = "solutions"
 

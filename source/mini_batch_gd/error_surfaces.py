@@ -16,6 +16,13 @@ def _as_column_array(values):
     return np.asarray(values, dtype=float).reshape(-1)
 
 
+def _as_float(value):
+    """A plain float from a number or a one-element tensor (with or without gradients)."""
+    if hasattr(value, "detach"):
+        value = value.detach()
+    return float(value)
+
+
 class plot_error_surfaces:
     """Loss surface of the line `w * x + b` on the data (X, Y), plus the path training takes.
 
@@ -44,9 +51,9 @@ class plot_error_surfaces:
 
     def set_para_loss(self, w, b, loss):
         """Record the parameters and the loss measured with them (numbers or one-element tensors)."""
-        self.W.append(float(w))
-        self.B.append(float(b))
-        self.LOSS.append(float(loss))
+        self.W.append(_as_float(w))
+        self.B.append(_as_float(b))
+        self.LOSS.append(_as_float(loss))
 
     def plot_surface(self):
         """Draw the loss surface in 3D and as a contour map."""

@@ -1,0 +1,77 @@
+"""Shared fixtures: where the course files are, and one run of the source notebook."""
+
+import json
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+ASSIGNMENT = "mini_batch_gd"
+RUN_CELLS = ("bgd_run", "sgd_run", "mini5_run", "mini10_run", "mini20_run")
+LOSS_LISTS = ("LOSS_BGD", "LOSS_SGD", "LOSS_MINI5", "LOSS_MINI10", "LOSS_MINI20")
+RESULTS_CELL_ID = "pytest-results"
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def source_notebook_path(repo_root) -> Path:
+    return repo_root / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+
+
+@pytest.fixture(scope="session")
+def release_dir(repo_root) -> Path:
+    return repo_root / "release" / ASSIGNMENT
+
+
+def _probe_cells() -> dict[str, nbformat.NotebookNode]:
+    """Cells to insert: one after each run cell recording w and b, one printing everything."""
+    probes = {
+        grade_id: nbformat.v4.new_code_cell(
+            f"globals().setdefault('_pytest_params', {{}})[{grade_id!r}] = [w.item(), b.item()]")
+        for grade_id in RUN_CELLS
+    }
+    lists = ", ".join(f"{name!r}: {name}" for name in LOSS_LISTS)
+    probes[RESULTS_CELL_ID] = nbformat.v4.new_code_cell(
+        "import json as _pytest_json\n"
+        f"_pytest_losses = {{{lists}}}\n"
+        "print(_pytest_json.dumps({\n"
+        "    'params': _pytest_params,\n"
+        "    'losses': _pytest_losses,\n"
+        "    'loss_types': {name: sorted({type(v).__name__ for v in values})\n"
+        "                   for name, values in _pytest_losses.items()},\n"
+        "}, default=repr))")  # a tensor in a list shows up as text, not as a crash
+    return probes
+
+
+@pytest.fixture(scope="session")
+def executed_source_namespace(source_notebook_path) -> dict:
+    """The source notebook run top to bottom once: the executed notebook and what the probes read."""
+    nb = nbformat.read(source_notebook_path, as_version=4)
+    probes = _probe_cells()
+    cells = []
+    for cell in nb.cells:
+        cells.append(cell)
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in probes:
+            cells.append(probes.pop(grade_id))
+    assert set(probes) == {RESULTS_CELL_ID}, f"run cells missing from the notebook: {sorted(probes)}"
+    results_cell = probes[RESULTS_CELL_ID]
+    nb.cells = cells + [results_cell]
+
+    # Errors are kept in the outputs (allow_errors) so a test can name the cell that failed.
+    # No bytecode: importing error_surfaces must not leave __pycache__ in source/.
+    env = dict(os.environ, MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1")
+    client = NotebookClient(nb, kernel_name="python3", timeout=300, allow_errors=True,
+                            resources={"metadata": {"path": str(source_notebook_path.parent)}})
+    client.execute(env=env)
+
+    printed = "".join(output.get("text", "") for output in results_cell.outputs
+                      if output.output_type == "stream" and output.name == "stdout")
+    assert printed, f"the results cell printed nothing; its outputs: {results_cell.outputs}"
+    return {"notebook": nb, **json.loads(printed)}
