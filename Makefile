@@ -21,6 +21,7 @@ $(INSTALLED): pyproject.toml constraints.txt
 
 ## demo: release the lab, grade the bundled example submissions, print the grade table, write feedback
 demo: release
+	rm -rf demo
 	$(PYTHON) -m autograder demo --out demo
 
 ## test: run every test

@@ -2,12 +2,24 @@
 
 import os
 
+from nbconvert.preprocessors import ClearMetadataPreprocessor
 from nbgrader.preprocessors import (
-    CheckCellMetadata, ClearHiddenTests, ClearMarkScheme, ClearOutput, ComputeChecksums,
-    IncludeHeaderFooter, InstantiateTests, LockCells, SaveCells,
+    AssignLatePenalties,
+    CheckCellMetadata,
+    ClearHiddenTests,
+    ClearMarkScheme,
+    ClearOutput,
+    ComputeChecksums,
+    IgnorePattern,
+    IncludeHeaderFooter,
+    InstantiateTests,
+    LimitOutput,
+    LockCells,
+    SaveAutoGrades,
+    SaveCells,
 )
 
-from autograder.preprocessors import ClearSolutionsNamingPart
+from autograder.preprocessors import ClearSolutionsNamingPart, HiddenGraders
 
 c = get_config()  # noqa: F821  (nbgrader provides get_config)
 
@@ -19,7 +31,8 @@ c.CourseDirectory.solution_directory = "solutions"
 # The release stub names the task, e.g. NotImplementedError: Task 'forward' is not done yet.
 c.ClearSolutions.code_stub = {
     "python": "# YOUR CODE HERE\n"
-              "raise NotImplementedError(\"Task '{part}' is not done yet: replace this line with your code.\")",
+              "raise NotImplementedError(\"Task '{part}' is not done yet: "
+              "replace this line with your code.\")",
 }
 # nbgrader's own list, with ClearSolutions swapped for the stub that names the part.
 c.GenerateAssignment.preprocessors = [
@@ -30,6 +43,16 @@ c.GenerateAssignment.preprocessors = [
 # The solved notebook is committed without outputs; the tests execute it.
 c.GenerateSolution.preprocessors = [IncludeHeaderFooter, LockCells, ClearOutput, ClearMarkScheme]
 
-# The whole lab runs in about 10 s with figures; a cell running longer than this is stuck.
-c.Execute.timeout = 120
+# Autograde: the hidden graders run the notebook in their own sandboxed worker and score the
+# test cells; nbgrader's kernel `Execute` step is left out, so student code never runs outside
+# the worker. HiddenGraders also puts back test cells a student deleted (nbgrader's own
+# add_missing_cells cannot place them after a locked cell), so every part gets a gradebook entry.
+c.Autograde.autograde_preprocessors = [
+    HiddenGraders, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
+    AssignLatePenalties, CheckCellMetadata,
+]
+
+# `nbgrader validate` and `generate_solution` run the notebook in a kernel: the lab's longest
+# cell takes a few seconds with figures, so a cell running past this is stuck.
+c.Execute.timeout = 60
 c.Execute.startup_timeout = 60

@@ -2,6 +2,7 @@
 
 import json
 import os
+import subprocess
 from pathlib import Path
 
 import nbformat
@@ -17,6 +18,29 @@ RESULTS_CELL_ID = "pytest-results"
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def tool_env(repo_root) -> dict[str, str]:
+    """Environment for course tools: venv bin first (nbgrader runs `alembic` by name), headless."""
+    return dict(os.environ, MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1",
+                PATH=os.pathsep.join([str(repo_root / ".venv" / "bin"), os.environ["PATH"]]))
+
+
+@pytest.fixture(scope="session")
+def run_nbgrader(tool_env):
+    """Run `nbgrader ARGS` in a folder as an instructor would; returns (exit code, log)."""
+
+    def run(args: list[str], cwd: Path, timeout: float = 900) -> tuple[int, str]:
+        done = subprocess.run(["nbgrader", *args], check=False, cwd=cwd, env=tool_env,
+                              capture_output=True, text=True, timeout=timeout)
+        log = done.stdout + done.stderr
+        # nbgrader logs a config file it cannot load and carries on with its defaults.
+        assert "Exception while loading config file" not in log, (
+            f"nbgrader_config.py did not load (is the project installed in the venv?):\n{log}")
+        return done.returncode, log
+
+    return run
 
 
 @pytest.fixture(scope="session")
@@ -50,8 +74,8 @@ def _probe_cells() -> dict[str, nbformat.NotebookNode]:
 
 
 @pytest.fixture(scope="session")
-def executed_source_namespace(source_notebook_path) -> dict:
-    """The source notebook run top to bottom once: the executed notebook and what the probes read."""
+def executed_source_namespace(source_notebook_path, tool_env) -> dict:
+    """The source notebook run top to bottom once: the executed notebook and what probes read."""
     nb = nbformat.read(source_notebook_path, as_version=4)
     probes = _probe_cells()
     cells = []
@@ -60,16 +84,15 @@ def executed_source_namespace(source_notebook_path) -> dict:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if grade_id in probes:
             cells.append(probes.pop(grade_id))
-    assert set(probes) == {RESULTS_CELL_ID}, f"run cells missing from the notebook: {sorted(probes)}"
+    assert set(probes) == {RESULTS_CELL_ID}, f"run cells missing in the notebook: {sorted(probes)}"
     results_cell = probes[RESULTS_CELL_ID]
     nb.cells = cells + [results_cell]
 
     # Errors are kept in the outputs (allow_errors) so a test can name the cell that failed.
     # No bytecode: importing error_surfaces must not leave __pycache__ in source/.
-    env = dict(os.environ, MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1")
     client = NotebookClient(nb, kernel_name="python3", timeout=300, allow_errors=True,
                             resources={"metadata": {"path": str(source_notebook_path.parent)}})
-    client.execute(env=env)
+    client.execute(env=tool_env)
 
     printed = "".join(output.get("text", "") for output in results_cell.outputs
                       if output.output_type == "stream" and output.name == "stdout")

@@ -5,9 +5,7 @@ nbgrader validate exits 0 whether or not the notebook passes; only its text tell
 each failing cell and its error.
 """
 
-import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -18,15 +16,6 @@ NOTEBOOK = "mini_batch_gd.ipynb"
 PASSED = "Success! Your notebook passes all the tests."
 
 
-def validate(folder: Path, repo_root: Path) -> tuple[int, str]:
-    """Exit code and printed text of `nbgrader validate` run in the notebook's folder."""
-    env = dict(os.environ, MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1",
-               PATH=os.pathsep.join([str(repo_root / ".venv" / "bin"), os.environ["PATH"]]))
-    done = subprocess.run(["nbgrader", "validate", NOTEBOOK], check=False, cwd=folder, env=env,
-                          capture_output=True, text=True, timeout=300)
-    return done.returncode, done.stdout + done.stderr
-
-
 def copy_of(folder: Path, tmp_path: Path) -> Path:
     """The notebook and its helper copied, so validating leaves the repository untouched."""
     for path in folder.iterdir():
@@ -34,16 +23,18 @@ def copy_of(folder: Path, tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_solved_notebook_passes(repo_root, tmp_path):
+def test_solved_notebook_passes(repo_root, tmp_path, run_nbgrader):
     """Does the solved notebook pass nbgrader validate?"""
-    code, text = validate(copy_of(repo_root / "solutions" / "mini_batch_gd", tmp_path), repo_root)
+    folder = copy_of(repo_root / "solutions" / "mini_batch_gd", tmp_path)
+    code, text = run_nbgrader(["validate", NOTEBOOK], cwd=folder)
     assert code == 0, f"nbgrader validate exited {code}:\n{text}"
     assert PASSED in text and "VALIDATION FAILED" not in text, f"validate did not pass:\n{text}"
 
 
-def test_release_notebook_fails(repo_root, release_dir, tmp_path):
+def test_release_notebook_fails(release_dir, tmp_path, run_nbgrader):
     """Does nbgrader validate report the untouched release as failing all three self-checks?"""
-    _, text = validate(copy_of(release_dir, tmp_path), repo_root)  # exit code 0 either way
+    # nbgrader validate exits 0 either way
+    _, text = run_nbgrader(["validate", NOTEBOOK], cwd=copy_of(release_dir, tmp_path))
     assert PASSED not in text, f"the release passed validate:\n{text}"
     assert "VALIDATION FAILED ON 3 CELL(S)!" in text, f"expected 3 failing cells:\n{text}"
     for task in (1, 2, 3):

@@ -1,10 +1,8 @@
 """The committed student release: fresh, free of solutions, runnable, locked."""
 
 import json
-import os
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import nbformat
@@ -21,37 +19,19 @@ def grade_id(cell) -> str | None:
     return cell.metadata.get("nbgrader", {}).get("grade_id")
 
 
-def tool_env(repo_root: Path) -> dict[str, str]:
-    """Environment for nbgrader: venv bin first (it runs `alembic` by name), headless figures.
-
-    nbgrader_config.py imports `autograder`: outside the repository that needs the project
-    installed in the venv (`make install`), which `fresh_release` checks.
-    """
-    return dict(os.environ, MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1",
-                PATH=os.pathsep.join([str(repo_root / ".venv" / "bin"), os.environ["PATH"]]))
-
-
 @pytest.fixture(scope="module")
 def release_nb(release_dir):
     return nbformat.read(release_dir / NOTEBOOK, as_version=4)
 
 
 @pytest.fixture(scope="module")
-def fresh_release(repo_root, tmp_path_factory) -> Path:
+def fresh_release(repo_root, tmp_path_factory, run_nbgrader) -> Path:
     """release/mini_batch_gd as `nbgrader generate_assignment` makes it now from source/."""
     course = tmp_path_factory.mktemp("course")
     shutil.copy2(repo_root / "nbgrader_config.py", course)
     shutil.copytree(repo_root / "source", course / "source")
-    done = subprocess.run(
-        ["nbgrader", "generate_assignment", "mini_batch_gd", "--force",
-         f"--CourseDirectory.root={course}"],
-        check=False, cwd=course, env=tool_env(repo_root), capture_output=True, text=True,
-        timeout=300)
-    log = done.stdout + done.stderr
-    assert done.returncode == 0, f"generate_assignment failed:\n{log}"
-    # nbgrader logs a config file it cannot load and carries on with its defaults, exiting 0.
-    assert "Exception while loading config file" not in log, (
-        f"nbgrader_config.py did not load (is the project installed in the venv?):\n{log}")
+    code, log = run_nbgrader(["generate_assignment", "mini_batch_gd", "--force"], cwd=course)
+    assert code == 0, f"generate_assignment failed:\n{log}"
     return course / "release" / "mini_batch_gd"
 
 
@@ -154,7 +134,7 @@ def test_answer_cell_raises_naming_its_task(release_nb, part):
 
 
 @pytest.fixture(scope="module")
-def executed_release(release_dir, repo_root, tmp_path_factory):
+def executed_release(release_dir, tool_env, tmp_path_factory):
     """A copy of the release run top to bottom, errors kept in the outputs."""
     folder = tmp_path_factory.mktemp("release_run")
     for path in release_dir.iterdir():
@@ -162,7 +142,7 @@ def executed_release(release_dir, repo_root, tmp_path_factory):
     nb = nbformat.read(folder / NOTEBOOK, as_version=4)
     client = NotebookClient(nb, kernel_name="python3", timeout=300, allow_errors=True,
                             resources={"metadata": {"path": str(folder)}})
-    client.execute(env=tool_env(repo_root))
+    client.execute(env=tool_env)
     return nb
 
 

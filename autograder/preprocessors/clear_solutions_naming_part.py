@@ -16,7 +16,8 @@ class ClearSolutionsNamingPart(ClearSolutions):
                         cell_index: int) -> tuple[NotebookNode, ResourcesDict]:
         part = cell.metadata.get("nbgrader", {}).get("grade_id", "")
         template = self.code_stub
-        self.code_stub = {language: stub.replace("{part}", part) for language, stub in template.items()}
+        self.code_stub = {language: stub.replace("{part}", part)
+                          for language, stub in template.items()}
         try:
             return super().preprocess_cell(cell, resources, cell_index)
         finally:

@@ -37,7 +37,7 @@ class plot_error_surfaces:
         w_axis = np.linspace(-w_range, w_range, n_samples)
         b_axis = np.linspace(-b_range, b_range, n_samples)
         self.w, self.b = np.meshgrid(w_axis, b_axis)
-        # Mean squared error of the line at every grid point: mean over the data of (y - (w x + b))^2
+        # Mean squared error of the line at each grid point: mean over the data of (y - (w x + b))^2
         predictions = self.w[..., None] * self.x + self.b[..., None]
         self.Z = np.mean((self.y - predictions) ** 2, axis=-1)
         self.W, self.B, self.LOSS = [], [], []
@@ -50,7 +50,7 @@ class plot_error_surfaces:
         return len(self.LOSS)
 
     def set_para_loss(self, w, b, loss):
-        """Record the parameters and the loss measured with them (numbers or one-element tensors)."""
+        """Record the parameters and the loss measured with them (numbers or 1-element tensors)."""
         self.W.append(_as_float(w))
         self.B.append(_as_float(b))
         self.LOSS.append(_as_float(loss))
@@ -73,7 +73,8 @@ class plot_error_surfaces:
         order = np.argsort(self.x)
         data_space.plot(self.x, self.y, "ro", label="training points")
         data_space.plot(self.x[order], w * self.x[order] + b, label="estimated line")
-        data_space.set(xlabel="x", ylabel="y", ylim=(-10, 15), title=f"Data space, iteration {self.n}")
+        data_space.set(xlabel="x", ylabel="y", ylim=(-10, 15),
+                       title=f"Data space, iteration {self.n}")
         data_space.legend()
         self._draw_contour(parameter_space, f"Loss contour, iteration {self.n}", path=True)
         self._show(fig)

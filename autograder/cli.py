@@ -1,0 +1,121 @@
+"""`python -m autograder`: grade submissions, or run the demo. Thin wrappers over the API."""
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from .errors import GradingError
+from .settings import EngineSettings
+
+HELP = EngineSettings.describe()
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m autograder",
+        description="Autograder of the mini-batch gradient descent lab.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    grade = commands.add_parser("grade", help="grade notebooks or nbgrader submission folders",
+                                description="Grade every notebook under PATH. A folder may be "
+                                "nbgrader's submitted/ (student id = <student> in "
+                                "submitted/<student>/mini_batch_gd/); otherwise the student id is "
+                                "the notebook's file name.")
+    grade.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    _add_outputs(grade)
+    _add_limits(grade)
+
+    demo = commands.add_parser("demo", help="release the lab, grade the bundled examples, "
+                               "write the grade table and feedback")
+    demo.add_argument("--out", type=Path, default=Path("demo"),
+                      help="folder for submissions, reports and feedback (default: demo)")
+    _add_limits(demo)
+    return parser
+
+
+def _add_outputs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", type=Path,
+                        help="write the JSON report (one object per submission)")
+    parser.add_argument("--csv", type=Path, help="write the grade sheet (one row per student)")
+    parser.add_argument("--feedback", type=Path, metavar="DIR",
+                        help="write one HTML feedback page per student into DIR")
+
+
+def _add_limits(parser: argparse.ArgumentParser) -> None:
+    defaults = EngineSettings()
+    parser.add_argument("--jobs", type=int, default=defaults.jobs, help=HELP["jobs"])
+    parser.add_argument("--timeout", type=float, default=defaults.submission_seconds,
+                        help=f"seconds; {HELP['submission_seconds']}")
+    parser.add_argument("--cell-timeout", type=float, default=defaults.cell_seconds,
+                        help=f"seconds; {HELP['cell_seconds']}")
+    parser.add_argument("--probe-timeout", type=float, default=defaults.probe_seconds,
+                        help=f"seconds; {HELP['probe_seconds']}")
+    parser.add_argument("--memory-mb", type=int, default=defaults.memory_mb, help=HELP["memory_mb"])
+
+
+def _settings(args: argparse.Namespace) -> EngineSettings:
+    if args.jobs < 1:
+        raise GradingError("--jobs must be at least 1.")
+    return EngineSettings(jobs=args.jobs, submission_seconds=args.timeout,
+                          cell_seconds=args.cell_timeout, probe_seconds=args.probe_timeout,
+                          memory_mb=args.memory_mb)
+
+
+def run_grade(paths: list[Path], *, settings: EngineSettings, json_path: Path | None = None,
+              csv_path: Path | None = None, feedback_dir: Path | None = None) -> int:
+    """Grade, write the requested outputs, print the table and a summary line."""
+    from . import feedback, report
+    from .grade import discover, grade_submissions
+
+    missing = [str(path) for path in paths if not path.exists()]
+    if missing:
+        raise GradingError(f"No such file or folder: {', '.join(missing)}")
+    submissions = discover(paths)
+    if not submissions:
+        raise GradingError(f"No notebooks found under {', '.join(map(str, paths))}.")
+    started = time.monotonic()
+    progress = report.Progress(len(submissions), "grading")
+    results = grade_submissions(submissions, settings=settings, on_progress=progress.step)
+    progress.close()
+    print(report.table(results))
+    written = []
+    if json_path:
+        report.write_json(results, json_path)
+        written.append(f"JSON report: {json_path}")
+    if csv_path:
+        report.write_csv(results, csv_path)
+        written.append(f"grade sheet: {csv_path}")
+    if feedback_dir:
+        feedback.write_feedback(results, feedback_dir)
+        written.append(f"feedback: {feedback_dir}/<student>.html")
+    for line in written:
+        print(line)
+    print(report.summary(results, time.monotonic() - started))
+    return 0
+
+
+def run_demo(out: Path, *, settings: EngineSettings) -> int:
+    """Grade the bundled example submissions as an instructor would grade a class."""
+    from .examples import load_cases
+
+    submitted = out / "submitted"
+    cases = load_cases()
+    for case in cases:
+        case.write_submission(submitted)
+    print(f"Wrote {len(cases)} example submissions to {submitted}/")
+    return run_grade([submitted], settings=settings, json_path=out / "grades.json",
+                     csv_path=out / "grades.csv", feedback_dir=out / "feedback")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = _settings(args)
+        if args.command == "grade":
+            return run_grade(args.paths, settings=settings, json_path=args.json,
+                             csv_path=args.csv, feedback_dir=args.feedback)
+        return run_demo(args.out, settings=settings)
+    except GradingError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1

@@ -1,0 +1,11 @@
+"""The engine's own errors."""
+
+
+class GradingError(Exception):
+    """Base class of the errors this package raises on purpose."""
+
+    __test__ = False
+
+
+class InvalidSubmission(GradingError):
+    """The file cannot be read as a notebook; the message says why, for the student."""

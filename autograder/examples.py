@@ -1,0 +1,69 @@
+"""Example submissions: the release notebook with its answer cells filled by grade_id.
+
+A case folder holds `<grade_id>.py` files (the student's answer cells; a missing file keeps the
+release stub), `case.json` (what the student did, the expected result, optional edits to other
+cells), or `submission.ipynb` when the case is a file that is not a proper notebook.
+"""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from .assignment import ASSIGNMENT_ID, NOTEBOOK_NAME, RELEASE_DIR, REPO_ROOT
+
+CORPUS_DIR = REPO_ROOT / "tests" / "corpus"
+RELEASE_NOTEBOOK = RELEASE_DIR / NOTEBOOK_NAME
+
+
+@dataclass(frozen=True)
+class ExampleCase:
+    name: str
+    folder: Path
+    description: str
+    expected: dict
+    edits: dict
+
+    @classmethod
+    def load(cls, folder: Path) -> "ExampleCase":
+        spec = json.loads((folder / "case.json").read_text())
+        return cls(folder.name, folder, spec["description"], spec["expected"],
+                   spec.get("edits", {}))
+
+    def notebook_bytes(self, release_notebook: Path = RELEASE_NOTEBOOK) -> bytes:
+        """The submitted file: the given broken file, or the release with this case's cells."""
+        raw = self.folder / "submission.ipynb"
+        if raw.exists():
+            return raw.read_bytes()
+        notebook = nbformat.read(release_notebook, as_version=4)
+        replacements = {path.stem: path.read_text() for path in self.folder.glob("*.py")}
+        replacements.update(self.edits.get("replace_cells", {}))
+        deleted = set(self.edits.get("delete_cells", []))
+        extras: dict[str, list[str]] = {}
+        for extra in self.edits.get("extra_cells", []):
+            extras.setdefault(extra["after"], []).append(extra["source"])
+        cells = []
+        for cell in notebook.cells:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if grade_id in deleted:
+                continue
+            if grade_id in replacements:
+                cell.source = replacements[grade_id]
+            cells.append(cell)
+            cells.extend(nbformat.v4.new_code_cell(source) for source in extras.get(grade_id, []))
+        notebook.cells = cells
+        return nbformat.writes(notebook).encode()
+
+    def write_submission(self, submitted_dir: Path) -> Path:
+        """Write the case into nbgrader's `submitted/<case>/mini_batch_gd/` layout."""
+        folder = submitted_dir / self.name / ASSIGNMENT_ID
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / NOTEBOOK_NAME
+        path.write_bytes(self.notebook_bytes())
+        return path
+
+
+def load_cases(corpus: Path = CORPUS_DIR) -> list[ExampleCase]:
+    return [ExampleCase.load(folder) for folder in sorted(corpus.iterdir())
+            if (folder / "case.json").exists()]

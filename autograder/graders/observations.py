@@ -1,0 +1,112 @@
+"""What the probes observed, as checked Python values, and sentences for what went wrong.
+
+Responses are plain JSON from an untrusted process: every value is read through `number`,
+which accepts only the exact shapes the worker's `describe` produces.
+"""
+
+import math
+
+from autograder.evidence import PartEvidence
+
+
+class Fail(AssertionError):
+    """A failed check; its message is what the student reads."""
+
+
+def expect(condition: bool, message: str) -> None:
+    if not condition:
+        raise Fail(message)
+
+
+def number(description) -> float | None:
+    """The number a description holds (a float, an int, or a one-element tensor), else None."""
+    if not isinstance(description, dict):
+        return None
+    kind, value = description.get("type"), description.get("value")
+    if kind == "Tensor":
+        while isinstance(value, list) and len(value) == 1:
+            value = value[0]
+    elif kind not in ("float", "int"):
+        return None
+    return float(value) if type(value) in (float, int) else None
+
+
+def type_of(description) -> str:
+    kind = description.get("type") if isinstance(description, dict) else None
+    return kind if isinstance(kind, str) else "unknown"
+
+
+def close(got: float | None, expected: float, rtol: float, atol: float) -> bool:
+    if got is None or not math.isfinite(got):
+        return False
+    return abs(got - expected) <= rtol * abs(expected) + atol
+
+
+def fmt(value: float | None) -> str:
+    return "nothing readable" if value is None else f"{value:.6g}"
+
+
+def error_sentence(error: dict, call: str) -> str:
+    """One sentence for an error the student's code raised during `call` ("Calling f(3)")."""
+    kind = str(error.get("type", "Error"))
+    message = str(error.get("message", "")).rstrip(".")
+    cell = error.get("cell")
+    if kind == "TimeLimitExceeded":
+        return f"{call} did not finish in time: look for a loop that never ends."
+    if kind == "ProbeError":
+        return f"{call} was not possible: {message}."
+    if kind == "NotImplementedError" and cell:
+        return (f"The cell `{cell}` still raises NotImplementedError: replace that line with "
+                "your code.")
+    where = ""
+    if cell:
+        where = f", at line {error.get('line')} of the cell `{cell}`"
+        if error.get("code"):
+            where += f": `{str(error['code']).strip()}`"
+    return f"{call} raised {kind} ({message}){where}."
+
+
+def problem_of(response: dict | None, call: str) -> str | None:
+    """Why a probe response holds no result, or None when it does."""
+    if response is None or "lost" in response:
+        return (f"{call} ended the Python process (a crash, os._exit(), or too much memory), "
+                "so it could not be checked.")
+    if "skipped" in response:
+        return f"{call} was skipped: an earlier run of it did not finish in time."
+    if isinstance(response.get("error"), dict):
+        return error_sentence(response["error"], call)
+    return None
+
+
+def section_problem(evidence: PartEvidence) -> str | None:
+    """The first error raised by the part's own cells (its answer and the given cells after it)."""
+    for record in evidence.section.get("cells", []):
+        call = f"Running the cell `{record.get('cell')}`"
+        if record.get("timeout"):
+            return f"{call} did not finish in time: look for a loop that never ends."
+        if isinstance(record.get("error"), dict):
+            return error_sentence(record["error"], call)
+    return None
+
+
+def part_evidence(case, part: str) -> PartEvidence:
+    """The part's evidence, or a failed check saying why there is none."""
+    evidence = case.evidence
+    found = evidence.parts.get(part)
+    if found is not None and found.section is not None:
+        return found
+    labels = [cell["label"] for cell in case.program["cells"]]
+    if found is None:
+        records = evidence.main.get("cells", [])
+        running = labels[len(records)] if len(records) < len(labels) else "the last cell"
+        if evidence.worker_end == "timeout":
+            raise Fail(f"Your notebook ran out of time in the cell `{running}`, before this "
+                       "part could be tested: look for a loop that never ends.")
+        raise Fail(f"Your notebook's Python process ended in the cell `{running}` "
+                   f"({evidence.worker_end}: a crash, os._exit(), or too much memory) before "
+                   "this part could be tested.")
+    if found.ended == "timeout":
+        raise Fail("The cells of this part did not finish in time: look for a loop that never "
+                   "ends.")
+    raise Fail("Running the cells of this part ended the Python process (a crash, os._exit(), "
+               "or too much memory), so it could not be tested.")

@@ -1,0 +1,182 @@
+"""Checks shared by the two training parts (`dataloader_loop`, `batch20_trainer`).
+
+Each check looks at every run: the notebook's own 10-epoch run and the hidden scenarios, all
+with a correct `forward` supplied, and fails with a sentence about the first run that is off.
+"""
+
+from dataclasses import dataclass
+
+from autograder.scenarios import (
+    CONVERGENCE_SCENARIO,
+    CONVERGENCE_TOLERANCE,
+    TRAINERS,
+    TRAINING_SCENARIOS,
+    Trainer,
+    TrainingScenario,
+)
+from solutions.reference import Training
+
+from .observations import (
+    Fail,
+    close,
+    expect,
+    fmt,
+    number,
+    part_evidence,
+    problem_of,
+    section_problem,
+    type_of,
+)
+
+LOSS_RTOL = 1e-4
+PARAMETER_RTOL = 1e-4
+ATOL = 1e-6
+"""Correct styles differ from the reference only by float32 rounding. Measured on the corpus
+over every scenario: .data updates, torch.no_grad() updates, nn.MSELoss and an inline mean are
+bit-identical; torch.optim.SGD (its fused add) is within 1.4e-6 relative. Every mistake in the
+corpus is off by more than 0.99 relative in some value. 1e-4 sits well clear of both."""
+
+
+@dataclass(frozen=True)
+class Run:
+    """One training run as observed, beside what the reference gives for it."""
+
+    scenario: TrainingScenario
+    expected: Training
+    problem: str | None
+    losses_type: str = "missing"
+    losses: tuple[float | None, ...] = ()
+    entry_types: tuple[str, ...] = ()
+    w: float | None = None
+    b: float | None = None
+    batch_size: float | None = None
+
+    @property
+    def where(self) -> str:
+        return f"In {self.scenario.description}"
+
+
+def _read_run(response: dict | None, trainer: Trainer, scenario: TrainingScenario,
+              section_error: str | None) -> Run:
+    call = f"Calling {trainer.function}({scenario.epochs})"
+    expected = scenario.expected(trainer.batch_size)
+    problem = problem_of(response, call)
+    values = response.get("values") if response and not problem else None
+    if scenario.from_notebook and section_error:
+        # The notebook's own training failed; what the cell set up can still be checked.
+        batch_size = number(values.get("trainloader.batch_size")) if values else None
+        return Run(scenario, expected, section_error, batch_size=batch_size)
+    if problem or not isinstance(values, dict):
+        return Run(scenario, expected, problem or f"{call} returned nothing readable.")
+    recorded = values.get(trainer.losses)
+    items = recorded.get("items") if type_of(recorded) == "list" else None
+    if not isinstance(items, list):
+        return Run(scenario, expected, None, losses_type=type_of(recorded),
+                   w=number(values.get("w")), b=number(values.get("b")),
+                   batch_size=number(values.get("trainloader.batch_size")))
+    return Run(scenario, expected, None, losses_type="list",
+               losses=tuple(number(item) for item in items),
+               entry_types=tuple(type_of(item) for item in items),
+               w=number(values.get("w")), b=number(values.get("b")),
+               batch_size=number(values.get("trainloader.batch_size")))
+
+
+def observe(case, part: str) -> list[Run]:
+    """Every scenario's run for a training part; fails every check if the numbers are faked."""
+    evidence = part_evidence(case, part)
+    trainer = TRAINERS[part]
+    section_error = section_problem(evidence)
+    runs = [_read_run(evidence.responses.get(scenario.id), trainer, scenario, section_error)
+            for scenario in TRAINING_SCENARIOS]
+    _refuse_constant_results(runs, trainer)
+    return runs
+
+
+def _refuse_constant_results(runs: list[Run], trainer: Trainer) -> None:
+    """Training on other data from other start values cannot give the notebook's numbers."""
+    notebook = next(run for run in runs if run.scenario.from_notebook)
+    for run in runs:
+        if run.scenario.from_notebook or run.scenario.data == notebook.scenario.data:
+            continue
+        same_losses = bool(run.losses) and run.losses == notebook.losses[:len(run.losses)]
+        same_parameters = run.w is not None and (run.w, run.b) == (notebook.w, notebook.b)
+        expect(not (same_losses or same_parameters),
+               f"{trainer.losses} or the final w, b come out the same whatever the data and "
+               "the start values: the numbers must come from training, not be typed in.")
+
+
+def _usable(run: Run) -> None:
+    expect(run.problem is None, run.problem or "")
+
+
+def check_loss_record(runs: list[Run], trainer: Trainer) -> None:
+    name = trainer.losses
+    for run in runs:
+        _usable(run)
+        epochs = run.scenario.epochs
+        expect(run.losses_type == "list",
+               f"{name} is a {run.losses_type}, not a list: keep `{name} = []` and append to it.")
+        count = len(run.losses)
+        hint = " (that is one per batch)" if epochs and count > epochs else ""
+        expect(count == epochs,
+               f"{run.where}, {name} has {count} entries{hint}; expected one per epoch "
+               f"({epochs}): append once per epoch, before the loop over trainloader.")
+        wrong = sorted(set(kind for kind in run.entry_types if kind != "float"))
+        expect(not wrong,
+               f"{name} holds {', '.join(wrong)} entries; append Python floats, e.g. "
+               f"`{name}.append(loss.item())`, not the loss tensor.")
+
+
+def check_loss_values(runs: list[Run], trainer: Trainer) -> None:
+    name = trainer.losses
+    for run in runs:
+        _usable(run)
+        expected = run.expected.losses
+        expect(len(run.losses) == len(expected),
+               f"{run.where}, {name} has {len(run.losses)} entries instead of {len(expected)}, "
+               "so its values cannot match: record one loss per epoch.")
+        for epoch, (got, want) in enumerate(zip(run.losses, expected)):
+            if close(got, want, LOSS_RTOL, ATOL):
+                continue
+            raise Fail(f"{run.where}, {name}[{epoch}] is {fmt(got)} but should be {fmt(want)}: "
+                       + _loss_hint(run, epoch))
+
+
+def _loss_hint(run: Run, epoch: int) -> str:
+    after_update = run.expected.losses[1:]
+    if run.losses[:len(after_update)] and all(
+            close(got, want, LOSS_RTOL, ATOL) for got, want in zip(run.losses, after_update)):
+        return "you record the loss after the epoch's updates; record it before them."
+    if epoch == 0:
+        return ("the first entry is the loss on all of X and Y before any update, with the "
+                "start values of w and b.")
+    return ("the first epochs differ, so check the updates: one per batch from trainloader, "
+            "`w.data = w.data - lr * w.grad.data`, and zeroing the gradients after each update.")
+
+
+def check_final_parameters(runs: list[Run], trainer: Trainer) -> None:
+    for run in runs:
+        _usable(run)
+        want_w, want_b = run.expected.w, run.expected.b
+        expect(close(run.w, want_w, PARAMETER_RTOL, ATOL)
+               and close(run.b, want_b, PARAMETER_RTOL, ATOL),
+               f"{run.where}, training ends at w = {fmt(run.w)}, b = {fmt(run.b)} instead of "
+               f"w = {fmt(want_w)}, b = {fmt(want_b)}: make one update per batch of trainloader "
+               "and zero both gradients after each update.")
+
+
+def check_converges(runs: list[Run]) -> None:
+    run = next(run for run in runs if run.scenario.id == CONVERGENCE_SCENARIO)
+    _usable(run)
+    expect(close(run.w, 1.0, 0.0, CONVERGENCE_TOLERANCE)
+           and close(run.b, -1.0, 0.0, CONVERGENCE_TOLERANCE),
+           f"{run.where}, training ends at w = {fmt(run.w)}, b = {fmt(run.b)}; it should get "
+           "within 0.1 of the line's slope 1 and bias -1.")
+
+
+def check_batch_size(runs: list[Run], batch_size: int) -> None:
+    run = next(run for run in runs if run.scenario.from_notebook)
+    expect(run.batch_size is not None or run.problem is None, run.problem or "")
+    expect(run.batch_size == batch_size,
+           f"trainloader serves batches of {fmt(run.batch_size)}; create it with "
+           f"`DataLoader(dataset=dataset, batch_size={batch_size})`.")

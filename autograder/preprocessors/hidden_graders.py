@@ -1,0 +1,80 @@
+"""Autograde step: score every part with the hidden graders and put the scores in the test cells.
+
+nbgrader reads a test cell's score from its outputs: an `execute_result` holding a number is
+partial credit, an error or any stderr output is zero. This preprocessor gives each test cell
+exactly two outputs, the part's feedback (stdout) and its score, so the gradebook holds what
+`python -m autograder grade` reports. A test cell the student deleted is put back after its
+part's answer cell, from the release, so every part is saved.
+"""
+
+import tempfile
+from pathlib import Path
+
+import nbformat
+from nbconvert.exporters.exporter import ResourcesDict
+from nbformat.notebooknode import NotebookNode
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Float, Integer
+
+from autograder.assignment import NOTEBOOK_NAME, RELEASE_DIR, TEST_CELL_PREFIX
+from autograder.grade import Submission, grade_submissions
+from autograder.results import PartResult
+from autograder.settings import EngineSettings
+
+HELP = EngineSettings.describe()
+DEFAULTS = EngineSettings()
+
+
+class HiddenGraders(NbGraderPreprocessor):
+    """Grade the notebook with the hidden graders; write each part's score into its test cell."""
+
+    submission_seconds = Float(DEFAULTS.submission_seconds,
+                               help=HELP["submission_seconds"]).tag(config=True)
+    cell_seconds = Float(DEFAULTS.cell_seconds, help=HELP["cell_seconds"]).tag(config=True)
+    probe_seconds = Float(DEFAULTS.probe_seconds, help=HELP["probe_seconds"]).tag(config=True)
+    memory_mb = Integer(DEFAULTS.memory_mb, help=HELP["memory_mb"]).tag(config=True)
+
+    def preprocess(self, nb: NotebookNode,
+                   resources: ResourcesDict) -> tuple[NotebookNode, ResourcesDict]:
+        student = resources.get("nbgrader", {}).get("student", "student")
+        settings = EngineSettings(jobs=1, submission_seconds=self.submission_seconds,
+                                  cell_seconds=self.cell_seconds, probe_seconds=self.probe_seconds,
+                                  memory_mb=self.memory_mb)
+        with tempfile.TemporaryDirectory(prefix="autograde-") as folder:
+            path = Path(folder) / NOTEBOOK_NAME
+            nbformat.write(nb, path)
+            [result] = grade_submissions([Submission(student, path)], settings=settings)
+        self.log.info("Hidden graders: %s scored %g/%g (%s)", student, result.score,
+                      result.max_score, result.status.value)
+        _restore_test_cells(nb)
+        for cell in nb.cells:
+            grade_id = _grade_id(cell)
+            if cell.cell_type == "code" and grade_id.startswith(TEST_CELL_PREFIX):
+                _write_score(cell, result.part(grade_id.removeprefix(TEST_CELL_PREFIX)))
+        return nb, resources
+
+
+def _grade_id(cell: NotebookNode) -> str:
+    return cell.metadata.get("nbgrader", {}).get("grade_id", "")
+
+
+def _restore_test_cells(nb: NotebookNode) -> None:
+    """Put back each missing test cell, from the release, right after its answer cell."""
+    present = {_grade_id(cell) for cell in nb.cells}
+    release = nbformat.read(RELEASE_DIR / NOTEBOOK_NAME, as_version=4)
+    for test_cell in release.cells:
+        if not _grade_id(test_cell).startswith(TEST_CELL_PREFIX) or _grade_id(test_cell) in present:
+            continue
+        answer = _grade_id(test_cell).removeprefix(TEST_CELL_PREFIX)
+        position = next((index + 1 for index, cell in enumerate(nb.cells)
+                         if _grade_id(cell) == answer), len(nb.cells))
+        nb.cells.insert(position, test_cell)
+
+
+def _write_score(cell: NotebookNode, part: PartResult) -> None:
+    text = part.output or "All hidden checks passed."
+    cell.outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text=text + "\n"),
+        nbformat.v4.new_output("execute_result", data={"text/plain": f"{part.score:g}"},
+                               execution_count=cell.get("execution_count")),
+    ]

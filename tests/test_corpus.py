@@ -1,0 +1,167 @@
+"""The corpus of example submissions, graded through the CLI and through `nbgrader autograde`.
+
+Each case in tests/corpus/ names a behaviour and carries its expected status and per-part points;
+both paths must give exactly those, and nbgrader's export must agree with the CLI's totals.
+"""
+
+import csv
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from nbgrader.api import Gradebook
+
+from autograder.examples import load_cases
+
+pytestmark = pytest.mark.slow
+
+CASES = load_cases()
+PARTS = ("forward", "dataloader_loop", "batch20_trainer")
+# Short limits keep the infinite-loop case quick; the lab's cells take well under a second.
+LIMITS = {"cell": 3, "probe": 3}
+
+
+def expected_points(case) -> dict[str, float]:
+    return {part: float(case.expected[part]) for part in PARTS}
+
+
+@pytest.fixture(scope="session")
+def submitted(tmp_path_factory) -> Path:
+    """The whole corpus in nbgrader's submitted/<student>/mini_batch_gd/ layout."""
+    folder = tmp_path_factory.mktemp("class") / "submitted"
+    for case in CASES:
+        case.write_submission(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def cli_run(submitted, tmp_path_factory) -> dict:
+    """`python -m autograder grade` over the corpus, with every output requested."""
+    out = tmp_path_factory.mktemp("report")
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder", "grade", "--jobs", "2",
+         "--cell-timeout", str(LIMITS["cell"]), "--probe-timeout", str(LIMITS["probe"]),
+         "--json", str(out / "grades.json"), "--csv", str(out / "grades.csv"),
+         "--feedback", str(out / "feedback"), str(submitted)],
+        capture_output=True, text=True, timeout=1200)
+    assert done.returncode == 0, done.stderr
+    with (out / "grades.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    return {"report": json.loads((out / "grades.json").read_text()), "rows": rows,
+            "stdout": done.stdout, "feedback": out / "feedback"}
+
+
+@pytest.fixture(scope="session")
+def cli_results(cli_run) -> dict[str, dict]:
+    return {result["student"]: result for result in cli_run["report"]}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+def test_cli_grades_case_as_expected(case, cli_results):
+    """Does the CLI give the case exactly its expected status and points per part?"""
+    result = cli_results[case.name]
+    scores = {test["name"]: test["score"] for test in result["tests"]}
+    assert (result["status"], scores) == (case.expected["status"], expected_points(case)), (
+        f"{case.name}: {case.description}\n{json.dumps(result, indent=1)}")
+
+
+def test_every_input_gets_one_object(cli_run):
+    """Does the JSON report hold exactly one object per submission, in the contract's shape?"""
+    report = cli_run["report"]
+    assert sorted(result["student"] for result in report) == sorted(case.name for case in CASES)
+    for result in report:
+        assert {"student", "status", "score", "max_score", "execution_time", "tests"} <= set(result)
+        assert [test["name"] for test in result["tests"]] == list(PARTS)
+        assert result["max_score"] == 10
+        assert result["score"] == pytest.approx(sum(test["score"] for test in result["tests"]))
+
+
+def test_every_lost_point_has_a_reason(cli_run):
+    """Does each part say why exactly when it lost points?"""
+    for result in cli_run["report"]:
+        for test in result["tests"]:
+            lost = test["score"] < test["max_score"]
+            assert bool(test["output"].strip()) == lost, (result["student"], test)
+
+
+def test_csv_has_one_row_per_student(cli_run, cli_results):
+    """Does the grade sheet hold a row per student with a column per part and the total?"""
+    rows = cli_run["rows"]
+    assert list(rows[0]) == ["student", "status", *PARTS, "total", "max_score"]
+    assert len(rows) == len(CASES)
+    for row in rows:
+        assert float(row["total"]) == cli_results[row["student"]]["score"]
+
+
+def test_cli_prints_table_and_summary(cli_run):
+    """Does the command end with the grade table and a summary line?"""
+    lines = cli_run["stdout"].strip().splitlines()
+    assert lines[0].split()[:2] == ["student", "status"]
+    assert lines[-1].startswith(f"{len(CASES)} submissions in ")
+
+
+def test_feedback_page_per_student(cli_run):
+    """Is there one feedback page per student, quoting every reason?"""
+    for result in cli_run["report"]:
+        page = (cli_run["feedback"] / f"{result['student']}.html").read_text()
+        assert f"{result['score']:g} / 10" in page
+        for test in result["tests"]:
+            first_line = test["output"].splitlines()[0] if test["output"] else "All checks passed."
+            assert first_line.replace("'", "&#x27;").replace('"', "&quot;").replace(
+                "<", "&lt;").replace(">", "&gt;") in page.replace("&amp;", "&")
+
+
+@pytest.fixture(scope="session")
+def nbgrader_course(repo_root, submitted, tmp_path_factory, run_nbgrader) -> Path:
+    """A course folder where stock nbgrader released the lab and autograded the corpus."""
+    course = tmp_path_factory.mktemp("course")
+    shutil.copy2(repo_root / "nbgrader_config.py", course)
+    shutil.copytree(repo_root / "source", course / "source")
+    shutil.copytree(submitted, course / "submitted")
+    code, log = run_nbgrader(["generate_assignment", "mini_batch_gd"], cwd=course)
+    assert code == 0, log
+    code, log = run_nbgrader(["autograde", "mini_batch_gd",
+                              f"--HiddenGraders.cell_seconds={LIMITS['cell']}",
+                              f"--HiddenGraders.probe_seconds={LIMITS['probe']}"], cwd=course)
+    # nbgrader exits non-zero when some notebooks (the unreadable ones) fail; the rest is graded.
+    assert "Hidden graders:" in log, log
+    code, log = run_nbgrader(["export"], cwd=course)
+    assert code == 0, log
+    return course
+
+
+@pytest.fixture(scope="session")
+def gradebook_scores(nbgrader_course) -> dict[str, dict[str, float]]:
+    """Per student, the gradebook's score of each part's test cell."""
+    scores = {}
+    with Gradebook(f"sqlite:///{nbgrader_course / 'gradebook.db'}") as gradebook:
+        for case in CASES:
+            try:
+                submission = gradebook.find_submission_notebook("mini_batch_gd", "mini_batch_gd",
+                                                                case.name)
+            except Exception:  # nbgrader keeps no record of a notebook it could not read
+                continue
+            scores[case.name] = {grade.name.removeprefix("test_"): grade.score
+                                 for grade in submission.grades}
+    return scores
+
+
+@pytest.fixture(scope="session")
+def exported_totals(nbgrader_course) -> dict[str, float]:
+    with (nbgrader_course / "grades.csv").open() as handle:
+        return {row["student_id"]: float(row["score"]) for row in csv.DictReader(handle)}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+def test_nbgrader_gradebook_matches_expected(case, gradebook_scores, exported_totals, cli_results):
+    """Does nbgrader's gradebook hold the case's expected points, and export the CLI's total?"""
+    if case.expected["status"] == "invalid":
+        # nbgrader rejects an unreadable notebook before any preprocessor runs: no grades, 0 total.
+        assert case.name not in gradebook_scores
+        assert exported_totals.get(case.name, 0.0) == 0.0
+        return
+    assert gradebook_scores[case.name] == expected_points(case), case.description
+    assert exported_totals[case.name] == pytest.approx(cli_results[case.name]["score"])
