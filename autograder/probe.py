@@ -81,7 +81,11 @@ def summarize_error(error: BaseException, student_cells: set[str]) -> dict:
     in_cells = [frame for frame in frames if frame.filename.startswith("<cell ")]
     own = [frame for frame in in_cells if frame.filename in student_cells] or in_cells
     summary = {"type": _type_name(_type(error)), "message": message}
-    if own:
+    if _isinstance(error, SyntaxError) and _str(error.filename).startswith("<cell "):
+        # Raised while compiling the cell, so no frame of it is in the traceback.
+        summary.update(message=_str(error.msg)[:300], cell=error.filename[len("<cell "):-1],
+                       line=error.lineno, code=(error.text or "")[:200])
+    elif own:
         frame = own[-1]
         summary.update(cell=frame.filename[len("<cell "):-1], line=frame.lineno,
                        code=(frame.line or "")[:200])

@@ -71,6 +71,18 @@ def test_error_summary_points_at_the_students_line():
                        "cell": "forward", "line": 2, "code": "return x / 0"}
 
 
+def test_syntax_error_summary_quotes_the_line():
+    """Does a cell that does not compile get its own line quoted, though no frame ran?"""
+    source = "def forward(x):\n    return (w * x + b))\n"
+    student = probe.register_cell_source("forward", source)
+    try:
+        compile(source, student, "exec")
+    except SyntaxError as error:
+        summary = probe.summarize_error(error, {student})
+    assert summary == {"type": "SyntaxError", "message": "unmatched ')'", "cell": "forward",
+                       "line": 2, "code": "    return (w * x + b))"}
+
+
 def test_probe_errors_are_data():
     """Does a probe on a broken namespace answer with an error instead of raising?"""
     response = probe.run_probe({}, {"kind": "forward", "x": 1.0, "w": 1.0, "b": 0.0}, set())

@@ -63,11 +63,22 @@ def error_sentence(error: dict, call: str) -> str:
         where = f", at line {error.get('line')} of the cell `{cell}`"
         if error.get("code"):
             where += f": `{str(error['code']).strip()}`"
-    return f"{call} raised {kind} ({message}){where}."
+    return f"{call} raised {kind} ({message}){where}.{_error_hint(kind, message, error)}"
 
 
-def problem_of(response: dict | None, call: str) -> str | None:
-    """Why a probe response holds no result, or None when it does."""
+def _error_hint(kind: str, message: str, error: dict) -> str:
+    """A next step for errors beginners meet in this lab."""
+    if kind == "AttributeError" and message.startswith("'NoneType'") and ".grad" in str(
+            error.get("code", "")):
+        return " The gradient is None until loss.backward() has run: call it before the update."
+    return ""
+
+
+def problem_of(response: dict | None, call: str, section_error: str | None = None) -> str | None:
+    """Why a probe response holds no result, or None when it does. When the part's own cells
+    raised too, their error is the cause worth reporting (a probe only finds what it left)."""
+    if section_error and (response is None or {"lost", "skipped", "error"} & set(response)):
+        return section_error
     if response is None or "lost" in response:
         return (f"{call} ended the Python process (a crash, os._exit(), or too much memory), "
                 "so it could not be checked.")

@@ -12,6 +12,7 @@ from autograder.graders.observations import (
     number,
     part_evidence,
     problem_of,
+    section_problem,
     type_of,
 )
 from autograder.scenarios import FORWARD_SCENARIOS, ForwardScenario
@@ -60,11 +61,12 @@ def _shape(value) -> tuple[int, ...]:
 @pytest.fixture
 def calls(case) -> list[Call]:
     evidence = part_evidence(case, PART)
+    section_error = section_problem(evidence)
     observed = []
     for scenario in FORWARD_SCENARIOS:
         response = evidence.responses.get(scenario.id)
         call = f"Calling forward(x) with x of shape {tuple(_shape(scenario.x))}"
-        problem = problem_of(response, call)
+        problem = problem_of(response, call, section_error)
         response = response if isinstance(response, dict) and not problem else {}
         observed.append(Call(scenario, problem, response.get("output") or {},
                              response.get("grad_w") or {}, response.get("grad_b") or {}))
@@ -138,6 +140,10 @@ def test_gradients_reach_w_and_b(calls):
         grad_w, grad_b = number(call.grad_w), number(call.grad_b)
         expect(close(grad_w, sum(x), RTOL, ATOL)
                and close(None if grad_b is None else abs(grad_b), float(len(x)), RTOL, ATOL),
-               f"Gradients do not reach both w and b through {call.text} (w.grad = {fmt(grad_w)}, "
-               f"b.grad = {fmt(grad_b)}): compute with the tensors w and b themselves, not "
-               "w.item(), float(w) or w.data.")
+               f"{call.text}, the gradients did not reach both w and b (w.grad = "
+               f"{_gradient(grad_w)}, b.grad = {_gradient(grad_b)}): compute with the tensors "
+               "w and b themselves, not w.item(), float(w) or w.data.")
+
+
+def _gradient(value: float | None) -> str:
+    return "None" if value is None else fmt(value)

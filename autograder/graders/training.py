@@ -60,7 +60,7 @@ def _read_run(response: dict | None, trainer: Trainer, scenario: TrainingScenari
               section_error: str | None) -> Run:
     call = f"Calling {trainer.function}({scenario.epochs})"
     expected = scenario.expected(trainer.batch_size)
-    problem = problem_of(response, call)
+    problem = problem_of(response, call, section_error)
     values = response.get("values") if response and not problem else None
     if scenario.from_notebook and section_error:
         # The notebook's own training failed; what the cell set up can still be checked.
@@ -117,14 +117,23 @@ def check_loss_record(runs: list[Run], trainer: Trainer) -> None:
         expect(run.losses_type == "list",
                f"{name} is a {run.losses_type}, not a list: keep `{name} = []` and append to it.")
         count = len(run.losses)
-        hint = " (that is one per batch)" if epochs and count > epochs else ""
-        expect(count == epochs,
-               f"{run.where}, {name} has {count} entries{hint}; expected one per epoch "
-               f"({epochs}): append once per epoch, before the loop over trainloader.")
+        expect(count == epochs, f"{run.where}, {name} has {count} entries"
+               + _count_hint(run, trainer, count))
         wrong = sorted(set(kind for kind in run.entry_types if kind != "float"))
         expect(not wrong,
                f"{name} holds {', '.join(wrong)} entries; append Python floats, e.g. "
                f"`{name}.append(loss.item())`, not the loss tensor.")
+
+
+def _count_hint(run: Run, trainer: Trainer, count: int) -> str:
+    samples = len(run.scenario.data.tensors()[0])
+    batches = -(-samples // trainer.batch_size)
+    epochs = run.scenario.epochs
+    if count == epochs * batches:
+        return (f", one per batch; expected one per epoch ({epochs}): append once per epoch, "
+                "before the loop over trainloader.")
+    return (f"; expected one per epoch ({epochs}): loop `for epoch in range(epochs):` over the "
+            "function's argument and append once per epoch.")
 
 
 def check_loss_values(runs: list[Run], trainer: Trainer) -> None:
@@ -176,7 +185,9 @@ def check_converges(runs: list[Run]) -> None:
 
 def check_batch_size(runs: list[Run], batch_size: int) -> None:
     run = next(run for run in runs if run.scenario.from_notebook)
-    expect(run.batch_size is not None or run.problem is None, run.problem or "")
+    if run.batch_size != batch_size:
+        # An error in the cell may have stopped it before it built its own trainloader.
+        _usable(run)
     expect(run.batch_size == batch_size,
            f"trainloader serves batches of {fmt(run.batch_size)}; create it with "
            f"`DataLoader(dataset=dataset, batch_size={batch_size})`.")
