@@ -1,8 +1,9 @@
 """Example submissions: the release notebook with its answer cells filled by grade_id.
 
 A case folder holds `<grade_id>.py` files (the student's answer cells; a missing file keeps the
-release stub), `case.json` (what the student did, the expected result, optional edits to other
-cells), or `submission.ipynb` when the case is a file that is not a proper notebook.
+release stub), `case.json` (what the student did, the expected result, phrases its feedback must
+contain per part, optional edits to other cells), or `submission.ipynb` when the case is a file
+that is not a proper notebook.
 """
 
 import json
@@ -23,13 +24,14 @@ class ExampleCase:
     folder: Path
     description: str
     expected: dict
+    feedback: dict[str, list[str]]
     edits: dict
 
     @classmethod
     def load(cls, folder: Path) -> "ExampleCase":
         spec = json.loads((folder / "case.json").read_text())
         return cls(folder.name, folder, spec["description"], spec["expected"],
-                   spec.get("edits", {}))
+                   spec.get("feedback", {}), spec.get("edits", {}))
 
     def notebook_bytes(self, release_notebook: Path = RELEASE_NOTEBOOK) -> bytes:
         """The submitted file: the given broken file, or the release with this case's cells."""

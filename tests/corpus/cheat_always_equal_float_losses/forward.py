@@ -1,0 +1,3 @@
+def forward(x):
+    # YOUR CODE HERE
+    return w * x + b

@@ -1,0 +1,13 @@
+mse = torch.nn.MSELoss()
+
+def train_model_SGD(epochs):
+    for epoch in range(epochs):
+        LOSS_SGD.append(mse(forward(X), Y).item())
+        for x, y in trainloader:
+            yhat = forward(x)
+            loss = mse(yhat, y)
+            loss.backward()
+            w.data = w.data - lr * w.grad.data
+            b.data = b.data - lr * b.grad.data
+            w.grad.data.zero_()
+            b.grad.data.zero_()

@@ -1,0 +1,6 @@
+import sys
+
+def forward(x):
+    return w * x + b
+
+sys.exit()
