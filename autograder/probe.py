@@ -131,10 +131,22 @@ def _replace_data(namespace: dict, x: list, y: list) -> None:
         _copy(_parameter(namespace, name), _tensor(values, dtype=_float32))
 
 
+def _set_forward_parameter(namespace: dict, name: str, value: float) -> None:
+    """Set a scalar parameter in place where one exists (a forward may hold it), else make it:
+    at the forward cell the notebook has no w or b yet, its self-check cell creates them."""
+    current = namespace.get(name)
+    if (_type(current) is _Tensor and current.is_leaf and current.requires_grad
+            and current.dim() == 0):
+        _fill(current.data, value)
+        current.grad = None
+    else:
+        namespace[name] = _tensor(value, requires_grad=True)
+
+
 def probe_forward(namespace: dict, request: dict) -> dict:
-    """Call forward(x) with fresh w, b; return the output and the gradients it sends back."""
-    namespace["w"] = _tensor(request["w"], requires_grad=True)
-    namespace["b"] = _tensor(request["b"], requires_grad=True)
+    """Call forward(x) with other w, b; return the output and the gradients it sends back."""
+    _set_forward_parameter(namespace, "w", request["w"])
+    _set_forward_parameter(namespace, "b", request["b"])
     output = _global(namespace, "forward")(_tensor(request["x"], dtype=_float32))
     response = {"output": describe(output)}
     if _type(output) is _Tensor and output.requires_grad:

@@ -83,6 +83,17 @@ def test_syntax_error_summary_quotes_the_line():
                        "line": 2, "code": "    return (w * x + b))"}
 
 
+def test_forward_probe_sets_existing_parameters_in_place():
+    """Does a forward holding the notebook's own w and b see the probe's values?"""
+    namespace = {"w": torch.tensor(9.0, requires_grad=True),
+                 "b": torch.tensor(9.0, requires_grad=True)}
+    exec("def bind(w, b):\n    return lambda x: w * x + b\nforward = bind(w, b)\n", namespace)
+    response = probe.run_probe(namespace, {"kind": "forward", "x": [[1.0], [3.0]], "w": 2.0,
+                                           "b": -1.0}, set())
+    assert response["output"]["value"] == [[1.0], [5.0]]
+    assert (response["grad_w"]["value"], response["grad_b"]["value"]) == (4.0, 2.0)
+
+
 def test_probe_errors_are_data():
     """Does a probe on a broken namespace answer with an error instead of raising?"""
     response = probe.run_probe({}, {"kind": "forward", "x": 1.0, "w": 1.0, "b": 0.0}, set())
