@@ -1,3 +1,0 @@
-def forward(x):
-    # YOUR CODE HERE
-    return w * x + b
