@@ -10,7 +10,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # Headless: figures are drawn off-screen.
 export MPLBACKEND := Agg
 
-.PHONY: install demo test release solution lint bench clean
+.PHONY: install demo test release solution lint clean
 
 install: $(INSTALLED)
 
