@@ -22,7 +22,8 @@ def _parser() -> argparse.ArgumentParser:
                                 "nbgrader's submitted/ (student id = <student> in "
                                 "submitted/<student>/mini_batch_gd/); otherwise the student id is "
                                 "the notebook's file name.")
-    grade.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    grade.add_argument("paths", nargs="+", type=Path, metavar="PATH",
+                       help="a notebook, or a folder to search for notebooks")
     _add_outputs(grade)
     _add_limits(grade)
 
@@ -35,23 +36,27 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _add_outputs(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", type=Path,
+    parser.add_argument("--json", type=Path, metavar="FILE",
                         help="write the JSON report (one object per submission)")
-    parser.add_argument("--csv", type=Path, help="write the grade sheet (one row per student)")
+    parser.add_argument("--csv", type=Path, metavar="FILE",
+                        help="write the grade sheet (one row per student)")
     parser.add_argument("--feedback", type=Path, metavar="DIR",
                         help="write one HTML feedback page per student into DIR")
 
 
 def _add_limits(parser: argparse.ArgumentParser) -> None:
     defaults = EngineSettings()
-    parser.add_argument("--jobs", type=int, default=defaults.jobs, help=HELP["jobs"])
+    parser.add_argument("--jobs", type=int, default=defaults.jobs, metavar="N",
+                        help=HELP["jobs"])
     parser.add_argument("--timeout", type=float, default=defaults.submission_seconds,
-                        help=f"seconds; {HELP['submission_seconds']}")
+                        metavar="SECONDS", help=f"{HELP['submission_seconds']} (default: "
+                        "%(default)g)")
     parser.add_argument("--cell-timeout", type=float, default=defaults.cell_seconds,
-                        help=f"seconds; {HELP['cell_seconds']}")
+                        metavar="SECONDS", help=f"{HELP['cell_seconds']} (default: %(default)g)")
     parser.add_argument("--probe-timeout", type=float, default=defaults.probe_seconds,
-                        help=f"seconds; {HELP['probe_seconds']}")
-    parser.add_argument("--memory-mb", type=int, default=defaults.memory_mb, help=HELP["memory_mb"])
+                        metavar="SECONDS", help=f"{HELP['probe_seconds']} (default: %(default)g)")
+    parser.add_argument("--memory-mb", type=int, default=defaults.memory_mb, metavar="MB",
+                        help=f"{HELP['memory_mb']} (default: %(default)d)")
 
 
 def _settings(args: argparse.Namespace) -> EngineSettings:

@@ -1,11 +1,13 @@
 """Engine settings in one place: every limit has a default and a description."""
 
+import os
 from dataclasses import dataclass, field, fields
 
 
 @dataclass(frozen=True)
 class EngineSettings:
-    jobs: int = field(default=2, metadata={"help": "submissions graded at once"})
+    jobs: int = field(default=os.cpu_count() or 1, metadata={
+        "help": "submissions graded at once (default: one per CPU)"})
     submission_seconds: float = field(default=300.0, metadata={
         "help": "hard limit for one submission; the worker and all it started are killed after"})
     cell_seconds: float = field(default=10.0, metadata={
