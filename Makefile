@@ -41,4 +41,4 @@ lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
 
 clean:
-	rm -rf $(VENV) demo submitted autograded feedback gradebook.db
+	rm -rf $(VENV) demo submitted autograded feedback gradebook.db .autograder-runs

@@ -9,6 +9,7 @@ from .errors import GradingError
 from .settings import EngineSettings
 
 HELP = EngineSettings.describe()
+DEFAULT_WORK_DIR = Path(".autograder-runs")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -25,6 +26,12 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("paths", nargs="+", type=Path, metavar="PATH",
                        help="a notebook, or a folder to search for notebooks")
     _add_outputs(grade)
+    grade.add_argument("--work-dir", type=Path, default=DEFAULT_WORK_DIR, metavar="DIR",
+                       help="keep each submission's run here as it ends; running the command "
+                       "again reuses every run whose notebook, limits and grader inputs are "
+                       "unchanged, so an interrupted run resumes (default: %(default)s)")
+    grade.add_argument("--rerun", action="store_true",
+                       help="run every notebook again instead of reusing kept runs")
     _add_limits(grade)
 
     demo = commands.add_parser("demo", help="release the lab, grade the bundled examples, "
@@ -67,8 +74,9 @@ def _settings(args: argparse.Namespace) -> EngineSettings:
                           memory_mb=args.memory_mb)
 
 
-def run_grade(paths: list[Path], *, settings: EngineSettings, json_path: Path | None = None,
-              csv_path: Path | None = None, feedback_dir: Path | None = None) -> int:
+def run_grade(paths: list[Path], *, settings: EngineSettings, work_dir: Path,
+              rerun: bool = False, json_path: Path | None = None, csv_path: Path | None = None,
+              feedback_dir: Path | None = None) -> int:
     """Grade, write the requested outputs, print the table and a summary line."""
     from . import feedback, report
     from .grade import discover, grade_submissions
@@ -81,8 +89,10 @@ def run_grade(paths: list[Path], *, settings: EngineSettings, json_path: Path | 
         raise GradingError(f"No notebooks found under {', '.join(map(str, paths))}.")
     started = time.monotonic()
     progress = report.Progress(len(submissions), "grading")
-    results = grade_submissions(submissions, settings=settings, on_progress=progress.step)
+    grading = grade_submissions(submissions, settings=settings, on_progress=progress.step,
+                                work_dir=work_dir, rerun=rerun)
     progress.close()
+    results = grading.results
     print(report.table(results))
     written = []
     if json_path:
@@ -96,6 +106,9 @@ def run_grade(paths: list[Path], *, settings: EngineSettings, json_path: Path | 
         written.append(f"feedback: {feedback_dir}/<student>.html")
     for line in written:
         print(line)
+    if grading.reused:
+        print(f"{grading.reused} runs kept in {work_dir}/ from an earlier grading run were "
+              "reused (--rerun runs every notebook again).")
     print(report.summary(results, time.monotonic() - started))
     return 0
 
@@ -109,8 +122,9 @@ def run_demo(out: Path, *, settings: EngineSettings) -> int:
     for case in cases:
         case.write_submission(submitted)
     print(f"Wrote {len(cases)} example submissions to {submitted}/")
-    return run_grade([submitted], settings=settings, json_path=out / "grades.json",
-                     csv_path=out / "grades.csv", feedback_dir=out / "feedback")
+    return run_grade([submitted], settings=settings, work_dir=out / "runs",
+                     json_path=out / "grades.json", csv_path=out / "grades.csv",
+                     feedback_dir=out / "feedback")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -118,9 +132,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = _settings(args)
         if args.command == "grade":
-            return run_grade(args.paths, settings=settings, json_path=args.json,
-                             csv_path=args.csv, feedback_dir=args.feedback)
+            return run_grade(args.paths, settings=settings, work_dir=args.work_dir,
+                             rerun=args.rerun, json_path=args.json, csv_path=args.csv,
+                             feedback_dir=args.feedback)
         return run_demo(args.out, settings=settings)
     except GradingError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("\nInterrupted. Runs that ended are kept: the same command resumes from there.",
+              file=sys.stderr)
+        return 130

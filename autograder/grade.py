@@ -2,6 +2,7 @@
 
     discover(paths)           every submitted notebook, with its student id
     read_notebook + assemble  the program to run, or an `invalid` record
+    runs                      reuse runs kept from an earlier grading run, keep new ones
     pool.run_jobs             run programs in parallel workers, evidence left in scratch folders
     judge                     the hidden pytest graders turn evidence into weighted checks
     _result                   one SubmissionResult per input, status and reasons included
@@ -9,13 +10,13 @@
 Reporting (JSON, CSV, table, feedback) reads the results; it lives in report.py and feedback.py.
 """
 
-import shutil
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import pool
+from . import pool, runs
 from .assignment import ASSIGNMENT_ID, Assignment, load_assignment
 from .errors import InvalidSubmission
 from .evidence import Evidence
@@ -111,49 +112,70 @@ def _status(evidence: Evidence, program: dict) -> tuple[Status, str]:
     return Status.GRADED, ""
 
 
+@dataclass
+class Grading:
+    """The results of a grading run, in the order of the submissions, and how many kept runs
+    from an earlier, interrupted or repeated, grading run were reused."""
+
+    results: list[SubmissionResult]
+    reused: int = 0
+
+
 def grade_submissions(submissions: list[Submission], *, settings: EngineSettings | None = None,
                       assignment: Assignment | None = None,
                       on_progress: Callable[[SubmissionResult | None], None] = lambda result: None,
-                      ) -> list[SubmissionResult]:
+                      work_dir: Path | None = None, rerun: bool = False) -> Grading:
     """Grade every submission; exactly one result per submission, in the same order.
 
-    `on_progress` is called with each invalid result as soon as it is known, and with None as
-    each notebook finishes running (results of run notebooks exist only after judging).
+    Runs are kept in `work_dir` as each ends (a temporary folder when None); a kept run made
+    from the same inputs is reused unless `rerun`. `on_progress` is called with each invalid
+    result as soon as it is known, and with None as each notebook's run ends or is reused
+    (results of run notebooks exist only after judging).
     """
     settings = settings or EngineSettings()
     assignment = assignment or load_assignment()
     plan = probe_plan()
     probe_ids = {item["part"]: [probe["id"] for probe in item["probes"]] for item in plan["parts"]}
+    helpers = assignment.helper_files()
     results: dict[str, SubmissionResult] = {}
+    cases: list[Case] = []
+    seconds: dict[str, float] = {}
     jobs: list[pool.Job] = []
-    with tempfile.TemporaryDirectory(prefix="autograder-") as scratch_root:
-        for index, submission in enumerate(submissions):
+    fingerprints: dict[str, str] = {}
+    folders: dict[str, runs.RunFolder] = {}
+
+    def collect(job: pool.Job, worker_end: str, elapsed: float) -> None:
+        evidence = Evidence.read(job.scratch, probe_ids, worker_end)
+        cases.append(Case(key=job.key, evidence=evidence, program=job.program))
+        seconds[job.key] = elapsed
+        on_progress(None)
+
+    def finished(done: pool.Finished) -> None:
+        folders[done.job.key].keep(fingerprints[done.job.key], done.worker_end, done.seconds)
+        collect(done.job, done.worker_end, done.seconds)
+
+    with _work_folder(work_dir) as root:
+        for submission in submissions:
             try:
                 program = _read(submission, assignment)
             except InvalidSubmission as error:
                 results[submission.student] = _invalid(submission, assignment, str(error))
                 on_progress(results[submission.student])
                 continue
-            scratch = Path(scratch_root) / str(index)
-            scratch.mkdir()
-            for helper in assignment.helper_files():
-                shutil.copy(helper, scratch)
-            jobs.append(pool.Job(key=submission.student, program=program, scratch=scratch))
+            folder = runs.RunFolder.for_student(root, submission.student)
+            job = pool.Job(key=submission.student, program=program, scratch=folder.scratch)
+            run_fingerprint = runs.fingerprint(
+                {"program": program, "plan": plan, "limits": settings.worker_limits()}, helpers)
+            kept = None if rerun else folder.kept(run_fingerprint)
+            if kept:
+                collect(job, *kept)
+                continue
+            folder.prepare(helpers)
+            fingerprints[job.key], folders[job.key] = run_fingerprint, folder
+            jobs.append(job)
+        pool.run_jobs(jobs, plan, settings, finished)
+        checks = judge(cases, assignment)
 
-        cases: list[Case] = []
-        seconds: dict[str, float] = {}
-
-        def collect(finished: pool.Finished) -> None:
-            job = finished.job
-            evidence = Evidence.read(job.scratch, probe_ids, finished.worker_end)
-            cases.append(Case(key=job.key, evidence=evidence, program=job.program))
-            seconds[job.key] = finished.seconds
-            shutil.rmtree(job.scratch, ignore_errors=True)
-            on_progress(None)
-
-        pool.run_jobs(jobs, plan, settings, collect)
-
-    checks = judge(cases, assignment)
     by_student = {submission.student: submission for submission in submissions}
     for case in cases:
         status, reason = _status(case.evidence, case.program)
@@ -163,9 +185,20 @@ def grade_submissions(submissions: list[Submission], *, settings: EngineSettings
         results[case.key] = SubmissionResult(submission.student, str(submission.path), status,
                                              parts, execution_time=seconds[case.key],
                                              reason=reason)
-    return [results[submission.student] for submission in submissions]
+    return Grading([results[submission.student] for submission in submissions],
+                   reused=len(cases) - len(jobs))
+
+
+@contextmanager
+def _work_folder(work_dir: Path | None) -> Iterator[Path]:
+    if work_dir is None:
+        with tempfile.TemporaryDirectory(prefix="autograder-") as folder:
+            yield Path(folder)
+    else:
+        with runs.locked(work_dir):
+            yield work_dir.resolve()  # workers change directory: paths must not be relative
 
 
 def grade_paths(paths: Iterable[Path], **options) -> list[SubmissionResult]:
     """Python API: grade notebooks and submission folders (see `discover`)."""
-    return grade_submissions(discover(paths), **options)
+    return grade_submissions(discover(paths), **options).results

@@ -81,10 +81,20 @@ def _kill_group(pid: int) -> None:
 
 def run_jobs(jobs: Iterable[Job], plan: dict, settings: EngineSettings,
              on_finished: Callable[[Finished], None]) -> None:
-    """Run every job; call `on_finished` in this process as each one ends."""
-    pending = deque(jobs)
-    by_key = {job.key: job for job in pending}
+    """Run every job; call `on_finished` in this process as each one ends. If anything stops
+    this (an interrupt, an error), whatever still runs is stopped too."""
     started: dict[str, tuple[int, float]] = {}  # key -> (pid, start time)
+    try:
+        _run_jobs(deque(jobs), plan, settings, on_finished, started)
+    except BaseException:
+        _abandon(started)
+        raise
+
+
+def _run_jobs(pending: deque[Job], plan: dict, settings: EngineSettings,
+              on_finished: Callable[[Finished], None],
+              started: dict[str, tuple[int, float]]) -> None:
+    by_key = {job.key: job for job in pending}
     killed: set[str] = set()
     waiting = 0
     unread = bytearray()
@@ -114,3 +124,15 @@ def run_jobs(jobs: Iterable[Job], plan: dict, settings: EngineSettings,
             if key not in killed and now - start > settings.submission_seconds:
                 killed.add(key)
                 _kill_group(pid)
+
+
+def _abandon(started: dict[str, tuple[int, float]]) -> None:
+    """Stop all that still runs, so nothing of an interrupted grading run writes on: the
+    server's workers and their forks die with it, the groups take what students started."""
+    global _server
+    for pid, _ in started.values():
+        _kill_group(pid)
+    if _server is not None:
+        _server.kill()
+        _server.wait()
+        _server = None

@@ -12,6 +12,7 @@ section), `<part>/<probe id>.json` (one response each), `output.txt` (everything
 """
 
 import builtins
+import ctypes
 import importlib
 import json
 import os
@@ -33,6 +34,17 @@ _replace = os.replace
 _dumps = json.dumps
 _setitimer = signal.setitimer
 _signal = signal.signal
+
+
+_prctl = ctypes.CDLL(None, use_errno=True).prctl
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent: int) -> None:
+    """In a fresh fork: be killed when `parent` ends, so nothing outlives an abandoned run."""
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent ended before the line above
+        _exit(70)
 
 
 class TimeLimitExceeded(BaseException):
@@ -73,10 +85,12 @@ def write_json(path: Path, data: dict) -> None:
 
 def run_forked(task, time_limit: float) -> str:
     """Run `task()` in a forked child in its own process group; 'ok', 'timeout' or 'exit N'."""
+    parent = os.getpid()
     pid = _fork()
     if pid == 0:
         code = 70
         try:
+            die_with_parent(parent)
             os.setpgid(0, 0)
             task()
             code = 0

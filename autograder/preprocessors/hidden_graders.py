@@ -43,7 +43,7 @@ class HiddenGraders(NbGraderPreprocessor):
         with tempfile.TemporaryDirectory(prefix="autograde-") as folder:
             path = Path(folder) / NOTEBOOK_NAME
             nbformat.write(nb, path)
-            [result] = grade_submissions([Submission(student, path)], settings=settings)
+            [result] = grade_submissions([Submission(student, path)], settings=settings).results
         self.log.info("Hidden graders: %s scored %g/%g (%s)", student, result.score,
                       result.max_score, result.status.value)
         _restore_test_cells(nb)
