@@ -64,6 +64,8 @@ def _add_limits(parser: argparse.ArgumentParser) -> None:
                         metavar="SECONDS", help=f"{HELP['probe_seconds']} (default: %(default)g)")
     parser.add_argument("--memory-mb", type=int, default=defaults.memory_mb, metavar="MB",
                         help=f"{HELP['memory_mb']} (default: %(default)d)")
+    parser.add_argument("--file-mb", type=int, default=defaults.file_mb, metavar="MB",
+                        help=f"{HELP['file_mb']} (default: %(default)d)")
 
 
 def _settings(args: argparse.Namespace) -> EngineSettings:
@@ -71,7 +73,7 @@ def _settings(args: argparse.Namespace) -> EngineSettings:
         raise GradingError("--jobs must be at least 1.")
     return EngineSettings(jobs=args.jobs, submission_seconds=args.timeout,
                           cell_seconds=args.cell_timeout, probe_seconds=args.probe_timeout,
-                          memory_mb=args.memory_mb)
+                          memory_mb=args.memory_mb, file_mb=args.file_mb)
 
 
 def run_grade(paths: list[Path], *, settings: EngineSettings, work_dir: Path,

@@ -16,6 +16,9 @@ class EngineSettings:
         "help": "limit for one hidden test run of a student's function"})
     memory_mb: int = field(default=4096, metadata={
         "help": "address-space limit of each worker process, in MiB"})
+    file_mb: int = field(default=64, metadata={
+        "help": "largest file a worker may write, its printed output included, in MiB; a "
+                "student's endless print loop cannot fill the disk"})
     no_draw: tuple[str, ...] = field(default=(
         "error_surfaces.plot_error_surfaces.plot_surface",
         "error_surfaces.plot_error_surfaces.plot_ps",
@@ -26,7 +29,8 @@ class EngineSettings:
     def worker_limits(self) -> dict:
         """The subset the worker needs, as plain data."""
         return {"cell_seconds": self.cell_seconds, "probe_seconds": self.probe_seconds,
-                "memory_bytes": self.memory_mb * 2**20, "no_draw": list(self.no_draw)}
+                "memory_bytes": self.memory_mb * 2**20, "file_bytes": self.file_mb * 2**20,
+                "no_draw": list(self.no_draw)}
 
     @classmethod
     def describe(cls) -> dict[str, str]:

@@ -226,8 +226,10 @@ def run_submission(program: dict, plan: dict, scratch: str, limits: dict) -> Non
     output = os.open(scratch_dir / "output.txt", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.dup2(output, 1)
     os.dup2(output, 2)
-    memory = limits["memory_bytes"]
+    memory, file_size = limits["memory_bytes"], limits["file_bytes"]
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
+    _signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit raises OSError instead
     prepare(scratch_dir, limits["no_draw"])
     run = NotebookRun(program, limits["cell_seconds"])
     sections = {section["start"]: section for section in program["sections"]}

@@ -71,6 +71,8 @@ def _error_hint(kind: str, message: str, error: dict) -> str:
     if kind == "AttributeError" and message.startswith("'NoneType'") and ".grad" in str(
             error.get("code", "")):
         return " The gradient is None until loss.backward() has run: call it before the update."
+    if kind == "OSError" and "File too large" in message:
+        return " Your code printed or wrote too much: remove the print that runs in a loop."
     return ""
 
 

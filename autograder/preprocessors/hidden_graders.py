@@ -33,13 +33,14 @@ class HiddenGraders(NbGraderPreprocessor):
     cell_seconds = Float(DEFAULTS.cell_seconds, help=HELP["cell_seconds"]).tag(config=True)
     probe_seconds = Float(DEFAULTS.probe_seconds, help=HELP["probe_seconds"]).tag(config=True)
     memory_mb = Integer(DEFAULTS.memory_mb, help=HELP["memory_mb"]).tag(config=True)
+    file_mb = Integer(DEFAULTS.file_mb, help=HELP["file_mb"]).tag(config=True)
 
     def preprocess(self, nb: NotebookNode,
                    resources: ResourcesDict) -> tuple[NotebookNode, ResourcesDict]:
         student = resources.get("nbgrader", {}).get("student", "student")
         settings = EngineSettings(jobs=1, submission_seconds=self.submission_seconds,
                                   cell_seconds=self.cell_seconds, probe_seconds=self.probe_seconds,
-                                  memory_mb=self.memory_mb)
+                                  memory_mb=self.memory_mb, file_mb=self.file_mb)
         with tempfile.TemporaryDirectory(prefix="autograde-") as folder:
             path = Path(folder) / NOTEBOOK_NAME
             nbformat.write(nb, path)
