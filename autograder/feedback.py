@@ -3,7 +3,7 @@
 import html
 from pathlib import Path
 
-from .results import Status, SubmissionResult
+from .results import Status, SubmissionResult, file_stem
 
 PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -62,11 +62,7 @@ def write_feedback(results: list[SubmissionResult], folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for result in results:
-        path = folder / f"{_safe_name(result.student)}.html"
+        path = folder / f"{file_stem(result.student)}.html"
         path.write_text(render(result), encoding="utf-8")
         paths.append(path)
     return paths
-
-
-def _safe_name(student: str) -> str:
-    return "".join(char if char.isalnum() or char in "-_.#" else "_" for char in student) or "_"

@@ -3,8 +3,21 @@
 Every output (JSON, CSV, nbgrader gradebook, feedback, Gradescope) is made from these objects.
 """
 
+import hashlib
+import re
 from dataclasses import dataclass
 from enum import Enum
+
+SAFE_STEM = re.compile(r"[\w#-][\w.#-]{0,79}")
+
+
+def file_stem(student: str) -> str:
+    """A file name for a student id: the id itself when it is a plain name, otherwise a
+    readable version with a digest, so it is never a path and distinct ids stay distinct."""
+    if SAFE_STEM.fullmatch(student):
+        return student
+    readable = re.sub(r"[^\w.#-]", "_", student).lstrip(".")[:60]
+    return f"{readable}-{hashlib.sha256(student.encode()).hexdigest()[:8]}"
 
 
 class Status(str, Enum):

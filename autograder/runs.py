@@ -12,7 +12,6 @@ long it took) beside `<work>/<student folder>/scratch/` (the worker's evidence).
 import fcntl
 import hashlib
 import json
-import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +20,7 @@ from pathlib import Path
 
 from .errors import GradingError
 from .evidence import read_json_file
+from .results import file_stem
 
 WORKER_CODE = tuple(Path(__file__).parent / name for name in ("server.py", "worker.py", "probe.py"))
 RECORD = "finished.json"
@@ -55,10 +55,7 @@ class RunFolder:
 
     @classmethod
     def for_student(cls, work_dir: Path, student: str) -> "RunFolder":
-        # Student ids come from file names: keep them readable, but never a path of their own.
-        readable = re.sub(r"[^\w.#-]", "_", student).lstrip(".")[:60]
-        digest = hashlib.sha256(student.encode()).hexdigest()[:8]
-        return cls(work_dir / f"{readable}-{digest}")
+        return cls(work_dir / file_stem(student))
 
     @property
     def scratch(self) -> Path:

@@ -7,7 +7,7 @@ import pytest
 
 from autograder.grade import discover
 from autograder.report import summary, table, write_csv, write_json
-from autograder.results import CheckResult, PartResult, Status, SubmissionResult
+from autograder.results import CheckResult, PartResult, Status, SubmissionResult, file_stem
 
 
 def touch(path):
@@ -90,3 +90,16 @@ def test_table_and_summary(results):
     assert lines[2].split() == ["alice", "graded", "2/2", "1/2", "3/4"]
     assert summary(results, 1.25) == ("2 submissions in 1.2 s (1 graded, 1 timeout); "
                                       "mean score 1.50/4")
+
+
+@pytest.mark.parametrize("student", ["alice", "bob#2", "lab_copy-1"])
+def test_plain_student_ids_are_their_own_file_names(student):
+    assert file_stem(student) == student
+
+
+def test_other_student_ids_become_distinct_plain_file_names():
+    """Is an id that is not a plain name never a path, and never another student's name?"""
+    stems = [file_stem(student) for student in ["..", "a b", "a_b", "x/../y", ".hidden"]]
+    assert len(set(stems)) == len(stems)
+    assert all("/" not in stem and not stem.startswith(".") for stem in stems)
+    assert stems[2] == "a_b" and stems[1].startswith("a_b-")
