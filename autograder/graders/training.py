@@ -33,8 +33,9 @@ PARAMETER_RTOL = 1e-4
 ATOL = 1e-6
 """Correct styles differ from the reference only by float32 rounding. Measured on the corpus
 over every scenario: .data updates, torch.no_grad() updates, nn.MSELoss and an inline mean are
-bit-identical; torch.optim.SGD (its fused add) is within 1.4e-6 relative. Every mistake in the
-corpus is off by more than 0.99 relative in some value. 1e-4 sits well clear of both."""
+bit-identical; torch.optim.SGD (its fused add) is within 1.31e-6 relative. The closest mistake
+in the corpus, range(10) instead of range(epochs), ends 0.147 relative away. 1e-4 sits two
+orders of magnitude clear of both."""
 
 
 @dataclass(frozen=True)
