@@ -137,8 +137,7 @@ def _set_forward_parameter(namespace: dict, name: str, value: float) -> None:
     current = namespace.get(name)
     if (_type(current) is _Tensor and current.is_leaf and current.requires_grad
             and current.dim() == 0):
-        _fill(current.data, value)
-        current.grad = None
+        _reset_parameter(namespace, name, value)
     else:
         namespace[name] = _tensor(value, requires_grad=True)
 

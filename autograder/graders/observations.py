@@ -18,6 +18,11 @@ def expect(condition: bool, message: str) -> None:
         raise Fail(message)
 
 
+def expect_checkable(problem: str | None) -> None:
+    """Fail with the reason a run or call could not be checked, when there is one."""
+    expect(problem is None, problem or "")
+
+
 def number(description) -> float | None:
     """The number a description holds (a float, an int, or a one-element tensor), else None."""
     if not isinstance(description, dict):

@@ -8,6 +8,7 @@ from autograder.graders.observations import (
     Fail,
     close,
     expect,
+    expect_checkable,
     fmt,
     number,
     part_evidence,
@@ -43,11 +44,15 @@ class Call:
 
     @property
     def text(self) -> str:
-        return f"Calling forward(x) with x of shape {tuple(self.input_shape)}"
+        return _call_text(self.scenario)
 
     @property
     def setting(self) -> str:
         return f"with w = {self.scenario.w}, b = {self.scenario.b}"
+
+
+def _call_text(scenario: ForwardScenario) -> str:
+    return f"Calling forward(x) with x of shape {tuple(_shape(scenario.x))}"
 
 
 def _flat(value) -> list:
@@ -65,16 +70,11 @@ def calls(case) -> list[Call]:
     observed = []
     for scenario in FORWARD_SCENARIOS:
         response = evidence.responses.get(scenario.id)
-        call = f"Calling forward(x) with x of shape {tuple(_shape(scenario.x))}"
-        problem = problem_of(response, call, section_error)
+        problem = problem_of(response, _call_text(scenario), section_error)
         response = response if isinstance(response, dict) and not problem else {}
         observed.append(Call(scenario, problem, response.get("output") or {},
                              response.get("grad_w") or {}, response.get("grad_b") or {}))
     return observed
-
-
-def _usable(call: Call) -> None:
-    expect(call.problem is None, call.problem or "")
 
 
 def _output_problem(call: Call) -> str | None:
@@ -92,7 +92,7 @@ def _output_problem(call: Call) -> str | None:
 
 
 def _usable_output(call: Call) -> None:
-    _usable(call)
+    expect_checkable(call.problem)
     problem = _output_problem(call)
     expect(problem is None, problem or "")
 

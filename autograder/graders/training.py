@@ -20,6 +20,7 @@ from .observations import (
     Fail,
     close,
     expect,
+    expect_checkable,
     fmt,
     number,
     part_evidence,
@@ -63,23 +64,22 @@ def _read_run(response: dict | None, trainer: Trainer, scenario: TrainingScenari
     expected = scenario.expected(trainer.batch_size)
     problem = problem_of(response, call, section_error)
     values = response.get("values") if response and not problem else None
+    readable = isinstance(values, dict)
+    batch_size = number(values.get("trainloader.batch_size")) if readable else None
     if scenario.from_notebook and section_error:
         # The notebook's own training failed; what the cell set up can still be checked.
-        batch_size = number(values.get("trainloader.batch_size")) if values else None
         return Run(scenario, expected, section_error, batch_size=batch_size)
-    if problem or not isinstance(values, dict):
+    if problem or not readable:
         return Run(scenario, expected, problem or f"{call} returned nothing readable.")
+    observed = {"w": number(values.get("w")), "b": number(values.get("b")),
+                "batch_size": batch_size}
     recorded = values.get(trainer.losses)
     items = recorded.get("items") if type_of(recorded) == "list" else None
     if not isinstance(items, list):
-        return Run(scenario, expected, None, losses_type=type_of(recorded),
-                   w=number(values.get("w")), b=number(values.get("b")),
-                   batch_size=number(values.get("trainloader.batch_size")))
+        return Run(scenario, expected, None, losses_type=type_of(recorded), **observed)
     return Run(scenario, expected, None, losses_type="list",
                losses=tuple(number(item) for item in items),
-               entry_types=tuple(type_of(item) for item in items),
-               w=number(values.get("w")), b=number(values.get("b")),
-               batch_size=number(values.get("trainloader.batch_size")))
+               entry_types=tuple(type_of(item) for item in items), **observed)
 
 
 def observe(case, part: str) -> list[Run]:
@@ -106,14 +106,10 @@ def _refuse_constant_results(runs: list[Run], trainer: Trainer) -> None:
                "the start values: the numbers must come from training, not be typed in.")
 
 
-def _usable(run: Run) -> None:
-    expect(run.problem is None, run.problem or "")
-
-
 def check_loss_record(runs: list[Run], trainer: Trainer) -> None:
     name = trainer.losses
     for run in runs:
-        _usable(run)
+        expect_checkable(run.problem)
         epochs = run.scenario.epochs
         expect(run.losses_type == "list",
                f"{name} is a {run.losses_type}, not a list: keep `{name} = []` and append to it.")
@@ -140,7 +136,7 @@ def _count_hint(run: Run, trainer: Trainer, count: int) -> str:
 def check_loss_values(runs: list[Run], trainer: Trainer) -> None:
     name = trainer.losses
     for run in runs:
-        _usable(run)
+        expect_checkable(run.problem)
         expected = run.expected.losses
         expect(len(run.losses) == len(expected),
                f"{run.where}, {name} has {len(run.losses)} entries instead of {len(expected)}, "
@@ -166,7 +162,7 @@ def _loss_hint(run: Run, epoch: int) -> str:
 
 def check_final_parameters(runs: list[Run], trainer: Trainer) -> None:
     for run in runs:
-        _usable(run)
+        expect_checkable(run.problem)
         want_w, want_b = run.expected.w, run.expected.b
         expect(close(run.w, want_w, PARAMETER_RTOL, ATOL)
                and close(run.b, want_b, PARAMETER_RTOL, ATOL),
@@ -177,7 +173,7 @@ def check_final_parameters(runs: list[Run], trainer: Trainer) -> None:
 
 def check_converges(runs: list[Run]) -> None:
     run = next(run for run in runs if run.scenario.id == CONVERGENCE_SCENARIO)
-    _usable(run)
+    expect_checkable(run.problem)
     expect(close(run.w, 1.0, 0.0, CONVERGENCE_TOLERANCE)
            and close(run.b, -1.0, 0.0, CONVERGENCE_TOLERANCE),
            f"{run.where}, training ends at w = {fmt(run.w)}, b = {fmt(run.b)}; it should get "
@@ -188,7 +184,7 @@ def check_batch_size(runs: list[Run], batch_size: int) -> None:
     run = next(run for run in runs if run.scenario.from_notebook)
     if run.batch_size != batch_size:
         # An error in the cell may have stopped it before it built its own trainloader.
-        _usable(run)
+        expect_checkable(run.problem)
     expect(run.batch_size == batch_size,
            f"trainloader serves batches of {fmt(run.batch_size)}; create it with "
            f"`DataLoader(dataset=dataset, batch_size={batch_size})`.")
