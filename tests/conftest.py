@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -41,6 +42,17 @@ def run_nbgrader(tool_env):
         return done.returncode, log
 
     return run
+
+
+@pytest.fixture(scope="session")
+def released_course(repo_root, tmp_path_factory, run_nbgrader) -> Path:
+    """A course folder where `nbgrader generate_assignment` released the lab from source/ now."""
+    course = tmp_path_factory.mktemp("course")
+    shutil.copy2(repo_root / "nbgrader_config.py", course)
+    shutil.copytree(repo_root / "source", course / "source")
+    code, log = run_nbgrader(["generate_assignment", ASSIGNMENT, "--force"], cwd=course)
+    assert code == 0, f"generate_assignment failed:\n{log}"
+    return course
 
 
 @pytest.fixture(scope="session")

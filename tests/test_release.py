@@ -25,14 +25,9 @@ def release_nb(release_dir):
 
 
 @pytest.fixture(scope="module")
-def fresh_release(repo_root, tmp_path_factory, run_nbgrader) -> Path:
+def fresh_release(released_course) -> Path:
     """release/mini_batch_gd as `nbgrader generate_assignment` makes it now from source/."""
-    course = tmp_path_factory.mktemp("course")
-    shutil.copy2(repo_root / "nbgrader_config.py", course)
-    shutil.copytree(repo_root / "source", course / "source")
-    code, log = run_nbgrader(["generate_assignment", "mini_batch_gd", "--force"], cwd=course)
-    assert code == 0, f"generate_assignment failed:\n{log}"
-    return course / "release" / "mini_batch_gd"
+    return released_course / "release" / "mini_batch_gd"
 
 
 @pytest.mark.slow
