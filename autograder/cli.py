@@ -66,6 +66,13 @@ def _add_limits(parser: argparse.ArgumentParser) -> None:
                         help=f"{HELP['memory_mb']} (default: %(default)d)")
     parser.add_argument("--file-mb", type=int, default=defaults.file_mb, metavar="MB",
                         help=f"{HELP['file_mb']} (default: %(default)d)")
+    parser.add_argument("--disk-mb", type=int, default=defaults.disk_mb, metavar="MB",
+                        help=f"{HELP['disk_mb']} (default: %(default)d)")
+    parser.add_argument("--processes", type=int, default=defaults.processes, metavar="N",
+                        help=f"{HELP['processes']} (default: %(default)d)")
+    parser.add_argument("--no-sandbox", dest="confined", action="store_false",
+                        help="grade without confinement: student code can then read and change "
+                        "everything you can. Only for code you trust; every record says so")
 
 
 def _settings(args: argparse.Namespace) -> EngineSettings:
@@ -73,7 +80,8 @@ def _settings(args: argparse.Namespace) -> EngineSettings:
         raise GradingError("--jobs must be at least 1.")
     return EngineSettings(jobs=args.jobs, submission_seconds=args.timeout,
                           cell_seconds=args.cell_timeout, probe_seconds=args.probe_timeout,
-                          memory_mb=args.memory_mb, file_mb=args.file_mb)
+                          memory_mb=args.memory_mb, file_mb=args.file_mb, disk_mb=args.disk_mb,
+                          processes=args.processes, confined=args.confined)
 
 
 def run_grade(paths: list[Path], *, settings: EngineSettings, work_dir: Path,

@@ -23,6 +23,15 @@ def read_json_file(path: Path) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
+def evidence_files(part_probes: dict[str, list[str]]) -> list[str]:
+    """Every file a worker may leave that the grader reads (see worker.py), plus its printed
+    output for an instructor who looks into a run: the files the sandbox copies out of a box."""
+    files = ["main.json", "output.txt"]
+    for part, probe_ids in part_probes.items():
+        files += [f"{part}/{name}.json" for name in ("section", "ended", *probe_ids)]
+    return files
+
+
 @dataclass(frozen=True)
 class PartEvidence:
     """One part's section run and probe responses."""

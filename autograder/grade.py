@@ -3,7 +3,8 @@
     discover(paths)           every submitted notebook, with its student id
     read_notebook + assemble  the program to run, or an `invalid` record
     runs                      reuse runs kept from an earlier grading run, keep new ones
-    pool.run_jobs             run programs in parallel workers, evidence left in scratch folders
+    pool.run_jobs             run programs in parallel, each in its own box (sandbox.py); the
+                              evidence each leaves is kept by runs
     judge                     the hidden pytest graders turn evidence into weighted checks
     _result                   one SubmissionResult per input, status and reasons included
 
@@ -13,13 +14,13 @@ Reporting (JSON, CSV, table, feedback) reads the results; it lives in report.py 
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from . import pool, runs
+from . import pool, runs, sandbox
 from .assignment import ASSIGNMENT_ID, Assignment, load_assignment
 from .errors import InvalidSubmission
-from .evidence import Evidence
+from .evidence import Evidence, evidence_files
 from .judge import Case, judge
 from .program import assemble, read_notebook
 from .results import PartResult, Status, SubmissionResult
@@ -112,6 +113,9 @@ def _status(evidence: Evidence, program: dict) -> tuple[Status, str]:
     return Status.GRADED, ""
 
 
+RUN_AGAIN = "run again on a fresh grading server: the first one stopped while running it"
+
+
 @dataclass
 class Grading:
     """The results of a grading run, in the order of the submissions, and how many kept runs
@@ -143,16 +147,21 @@ def grade_submissions(submissions: list[Submission], *, settings: EngineSettings
     jobs: list[pool.Job] = []
     fingerprints: dict[str, str] = {}
     folders: dict[str, runs.RunFolder] = {}
+    notes: dict[str, str] = {}
 
-    def collect(job: pool.Job, worker_end: str, elapsed: float) -> None:
-        evidence = Evidence.read(job.scratch, probe_ids, worker_end)
-        cases.append(Case(key=job.key, evidence=evidence, program=job.program))
-        seconds[job.key] = elapsed
+    def collect(key: str, folder: runs.RunFolder, worker_end: str, elapsed: float,
+                program: dict) -> None:
+        evidence = Evidence.read(folder.evidence, probe_ids, worker_end)
+        cases.append(Case(key=key, evidence=evidence, program=program))
+        seconds[key] = elapsed
         on_progress(None)
 
     def finished(done: pool.Finished) -> None:
-        folders[done.job.key].keep(fingerprints[done.job.key], done.worker_end, done.seconds)
-        collect(done.job, done.worker_end, done.seconds)
+        key = done.job.key
+        if done.attempts > 1:
+            notes[key] = RUN_AGAIN
+        folders[key].keep(done.evidence, fingerprints[key], done.worker_end, done.seconds)
+        collect(key, folders[key], done.worker_end, done.seconds, done.job.request["program"])
 
     with _work_folder(work_dir) as root:
         for submission in submissions:
@@ -163,17 +172,19 @@ def grade_submissions(submissions: list[Submission], *, settings: EngineSettings
                 on_progress(results[submission.student])
                 continue
             folder = runs.RunFolder.for_student(root, submission.student)
-            job = pool.Job(key=submission.student, program=program, scratch=folder.scratch)
+            limits = settings.worker_limits()
             run_fingerprint = runs.fingerprint(
-                {"program": program, "plan": plan, "limits": settings.worker_limits()}, helpers)
+                {"program": program, "plan": plan, "limits": limits,
+                 "confined": settings.confined}, helpers)
             kept = None if rerun else folder.kept(run_fingerprint)
             if kept:
-                collect(job, *kept)
+                collect(submission.student, folder, *kept, program)
                 continue
-            folder.prepare(helpers)
-            fingerprints[job.key], folders[job.key] = run_fingerprint, folder
-            jobs.append(job)
-        pool.run_jobs(jobs, plan, settings, finished)
+            request = {"program": program, "plan": plan, "limits": limits,
+                       "evidence": evidence_files(probe_ids)}
+            fingerprints[submission.student], folders[submission.student] = run_fingerprint, folder
+            jobs.append(pool.Job(submission.student, request, tuple(helpers)))
+        pool.run_jobs(jobs, settings, root, finished)
         checks = judge(cases, assignment)
 
     by_student = {submission.student: submission for submission in submissions}
@@ -182,11 +193,13 @@ def grade_submissions(submissions: list[Submission], *, settings: EngineSettings
         parts = tuple(PartResult(part.name, part.points, tuple(checks[case.key].get(part.name, ())))
                       for part in assignment.parts)
         submission = by_student[case.key]
+        reason = "; ".join(filter(None, (reason, notes.get(case.key))))
         results[case.key] = SubmissionResult(submission.student, str(submission.path), status,
                                              parts, execution_time=seconds[case.key],
                                              reason=reason)
-    return Grading([results[submission.student] for submission in submissions],
-                   reused=len(cases) - len(jobs))
+    confinement = sandbox.describe() if settings.confined else "none (--no-sandbox)"
+    return Grading([replace(results[submission.student], sandbox=confinement)
+                    for submission in submissions], reused=len(cases) - len(jobs))
 
 
 @contextmanager

@@ -1,138 +1,237 @@
-"""Run many submissions at once, each in a worker forked from the warm server.
+"""Run many submissions at once, each in its own box started by the warm server.
 
 The server (`server.py`) has imported torch, matplotlib and IPython's input transformer once;
-forking it costs milliseconds where a fresh interpreter costs seconds. The pool keeps `jobs`
-workers running, enforces the hard time limit per submission, and reports each as it ends.
+forking it costs milliseconds where a fresh interpreter costs seconds. The pool writes each
+job's request into a job folder the server never reads, keeps `jobs` boxes running, and holds
+every clock: a box that outlives its time is ended through the server, and a server that stops
+answering is killed and replaced. The submissions it was running are tried once more on the
+fresh server; a second loss is recorded, and the rest of the class goes on.
 """
 
 import atexit
+import itertools
 import json
 import os
 import select
-import signal
+import shutil
 import subprocess
 import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import sandbox
 from .errors import GradingError
+from .evidence import read_json_file
 from .settings import EngineSettings
+
+STARTUP_SECONDS = 120.0
+"""Time a new server may take to import torch and test its first box."""
+GRACE_SECONDS = 15.0
+"""Time past a submission's limit for its keeper to end the box and hand the evidence over,
+before the pool asks the server to kill it."""
+KILL_SECONDS = 5.0
+"""Time the server has to report a killed keeper before the pool takes the server for stuck."""
+SILENT_SECONDS = 10.0
+"""A server that says nothing for this long (it says it is alive every second) is stuck."""
+SERVER_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "TMPDIR", "PYTHONPATH")
+"""What the server keeps of the grader's environment. Its forks inherit its environment block,
+readable in /proc/self/environ, so no token of the grader's may be in it."""
+MAX_LINE_BYTES = 1 << 16
+WORKER_ENDS = ("ok", "timeout")
+SERVER_LOST = "lost: the grading server stopped twice while running it"
 
 
 @dataclass(frozen=True)
 class Job:
     key: str
-    program: dict
-    scratch: Path
+    request: dict
+    """What the keeper reads: the program, the probe plan, the limits, the evidence files."""
+    helpers: tuple[Path, ...]
 
 
 @dataclass(frozen=True)
 class Finished:
     job: Job
     worker_end: str
-    """'ok', 'timeout', 'exit N' or 'killed by signal N'."""
+    """'ok', 'timeout', 'exit N', 'killed by signal N', 'sandbox failed: ...' or SERVER_LOST."""
     seconds: float
+    evidence: Path
+    """The folder holding the evidence files the keeper copied out of the box."""
+    attempts: int = 1
+    """2 when the first server running it stopped and a fresh one ran it again."""
 
 
-_server: subprocess.Popen | None = None
+class ServerLost(Exception):
+    """The warm server ended, wrote something that is not its protocol, or stopped answering."""
 
 
-def _warm_server() -> subprocess.Popen:
-    """The process's one warm server, started on first use and kept for later runs."""
-    global _server
-    if _server is None or _server.poll() is not None:
-        env = {**os.environ, "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1"}
-        _server = subprocess.Popen([sys.executable, "-m", "autograder.server"], env=env,
-                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        atexit.register(_stop, _server)
-    return _server
+class Server:
+    """One warm server process and its line protocol."""
+
+    def __init__(self, confined: bool):
+        env = {name: value for name, value in os.environ.items()
+               if name in SERVER_ENVIRONMENT or name.startswith(("OPENBLAS_", "MKL_"))}
+        env.update(MPLBACKEND="Agg", OMP_NUM_THREADS="1")
+        command = [sys.executable, "-m", "autograder.server"]
+        self.process = subprocess.Popen(command + ([] if confined else ["--no-sandbox"]),
+                                        env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.pending = bytearray()
+        self.heard = time.monotonic()
+        atexit.register(self.kill)
+        try:
+            first = self.messages(STARTUP_SECONDS)
+        except ServerLost as lost:
+            first = [{"unstarted": str(lost)}]
+        if not first or "unstarted" in first[0]:
+            self.kill()
+            why = first[0]["unstarted"] if first else f"not in {STARTUP_SECONDS:g} s"
+            raise GradingError(f"The grading server did not start: {why}.")
+        if "unavailable" in first[0]:
+            self.kill()
+            raise GradingError(
+                f"Student code cannot be confined on this machine ({first[0]['unavailable']}), "
+                "so nothing was run. Pass --no-sandbox to grade without confinement, only "
+                "for code you trust.")
+        self.description = str(first[0].get("ready"))
+
+    def send(self, message: dict) -> None:
+        try:
+            self.process.stdin.write(json.dumps(message).encode() + b"\n")
+            self.process.stdin.flush()
+        except OSError as error:
+            raise ServerLost(f"could not write to it ({error})") from None
+
+    def messages(self, timeout: float) -> list[dict]:
+        """Lines the server has finished writing, waiting up to `timeout` for the first."""
+        fd = self.process.stdout.fileno()
+        ready, _, _ = select.select([fd], [], [], timeout)
+        if not ready:
+            if time.monotonic() - self.heard > SILENT_SECONDS:
+                raise ServerLost(f"it said nothing for {SILENT_SECONDS:g} s")
+            return []
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
+            raise ServerLost("it ended")
+        self.heard = time.monotonic()
+        self.pending.extend(chunk)
+        *lines, rest = self.pending.split(b"\n")
+        if len(rest) > MAX_LINE_BYTES:
+            raise ServerLost("it wrote a line too long for its protocol")
+        self.pending[:] = rest
+        try:
+            messages = [json.loads(line) for line in lines]
+        except ValueError:
+            raise ServerLost("it wrote something that is not its protocol") from None
+        if not all(isinstance(message, dict) for message in messages):
+            raise ServerLost("it wrote something that is not its protocol")
+        return messages
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
 
 
-def _stop(server: subprocess.Popen) -> None:
-    if server.poll() is None:
-        server.stdin.close()
-        server.wait(timeout=30)
+_servers: dict[bool, Server] = {}
 
 
-def _messages(server: subprocess.Popen, pending: bytearray, timeout: float) -> list[dict]:
-    """Messages the server has finished writing, waiting up to `timeout` for the first."""
-    fd = server.stdout.fileno()
-    ready, _, _ = select.select([fd], [], [], timeout)
-    if not ready:
-        return []
-    chunk = os.read(fd, 1 << 16)
-    if not chunk:
-        raise GradingError("The grading server stopped unexpectedly; nothing was graded after it.")
-    pending.extend(chunk)
-    *lines, rest = pending.split(b"\n")
-    pending[:] = rest
-    return [json.loads(line) for line in lines]
+def warm_server(confined: bool) -> Server:
+    """The process's warm server, started on first use and kept for later grading runs."""
+    server = _servers.get(confined)
+    if server is None or server.process.poll() is not None:
+        server = _servers[confined] = Server(confined)
+    return server
 
 
-def _kill_group(pid: int) -> None:
-    try:
-        os.killpg(pid, signal.SIGKILL)  # the worker leads its own process group
-    except ProcessLookupError:
-        pass
+def stop_servers() -> None:
+    while _servers:
+        _servers.popitem()[1].kill()
 
 
-def run_jobs(jobs: Iterable[Job], plan: dict, settings: EngineSettings,
+@dataclass
+class _Running:
+    job: Job
+    folder: Path
+    attempt: int
+    started: float = field(default_factory=time.monotonic)
+    kill_sent: float | None = None
+
+
+def run_jobs(jobs: Iterable[Job], settings: EngineSettings, work_root: Path,
              on_finished: Callable[[Finished], None]) -> None:
     """Run every job; call `on_finished` in this process as each one ends. If anything stops
-    this (an interrupt, an error), whatever still runs is stopped too."""
-    started: dict[str, tuple[int, float]] = {}  # key -> (pid, start time)
+    this (an interrupt, an error), every server is killed, and every box with it."""
     try:
-        _run_jobs(deque(jobs), plan, settings, on_finished, started)
+        _run_jobs(deque((job, 1) for job in jobs), settings, work_root / ".jobs", on_finished)
     except BaseException:
-        _abandon(started)
+        stop_servers()
         raise
 
 
-def _run_jobs(pending: deque[Job], plan: dict, settings: EngineSettings,
-              on_finished: Callable[[Finished], None],
-              started: dict[str, tuple[int, float]]) -> None:
-    by_key = {job.key: job for job in pending}
-    killed: set[str] = set()
-    waiting = 0
-    unread = bytearray()
-    limits = settings.worker_limits()
-    server = _warm_server()
-    while pending or waiting:
-        while pending and waiting < settings.jobs:
-            job = pending.popleft()
-            request = {"key": job.key, "program": job.program, "plan": plan,
-                       "scratch": str(job.scratch), "limits": limits}
-            server.stdin.write(json.dumps(request).encode() + b"\n")
-            server.stdin.flush()
-            waiting += 1
-        for message in _messages(server, unread, timeout=0.2):
-            key = message["key"]
-            if "pid" in message:
-                started[key] = (message["pid"], time.monotonic())
-                continue
-            pid, start = started.pop(key)
-            _kill_group(pid)  # whatever the student's code left running
-            waiting -= 1
-            end = "timeout" if key in killed else message["end"]
-            on_finished(Finished(job=by_key[key], worker_end=end,
-                                 seconds=time.monotonic() - start))
-        now = time.monotonic()
-        for key, (pid, start) in started.items():
-            if key not in killed and now - start > settings.submission_seconds:
-                killed.add(key)
-                _kill_group(pid)
+def _run_jobs(pending: deque[tuple[Job, int]], settings: EngineSettings, jobs_dir: Path,
+              on_finished: Callable[[Finished], None]) -> None:
+    shutil.rmtree(jobs_dir, ignore_errors=True)
+    tokens = (str(number) for number in itertools.count(1))
+    running: dict[str, _Running] = {}
+    server = warm_server(settings.confined) if pending else None
+    while pending or running:
+        try:
+            while pending and len(running) < settings.jobs:
+                job, attempt = pending.popleft()
+                token = next(tokens)
+                folder = jobs_dir / token
+                sandbox.prepare_job(folder, job.request, list(job.helpers))
+                running[token] = _Running(job, folder, attempt)
+                server.send({"job": token, "dir": str(folder), "limits": job.request["limits"]})
+            for message in server.messages(timeout=0.2):
+                token = message.get("job")
+                if "end" in message and token in running:
+                    done = running.pop(token)
+                    on_finished(Finished(done.job, _worker_end(done), _seconds(done),
+                                         done.folder / "out", done.attempt))
+            _enforce_time(server, running, settings)
+        except ServerLost as lost:
+            print(f"The grading server stopped ({lost}); starting a new one and running its "
+                  f"{len(running)} submissions again.", file=sys.stderr)
+            server.kill()
+            for token, done in running.items():
+                if done.attempt > 1:
+                    on_finished(Finished(done.job, SERVER_LOST, _seconds(done),
+                                         done.folder / "out", done.attempt))
+                else:
+                    pending.appendleft((done.job, done.attempt + 1))
+            running.clear()
+            server = warm_server(settings.confined)
 
 
-def _abandon(started: dict[str, tuple[int, float]]) -> None:
-    """Stop all that still runs, so nothing of an interrupted grading run writes on: the
-    server's workers and their forks die with it, the groups take what students started."""
-    global _server
-    for pid, _ in started.values():
-        _kill_group(pid)
-    if _server is not None:
-        _server.kill()
-        _server.wait()
-        _server = None
+def _seconds(done: _Running) -> float:
+    return time.monotonic() - done.started
+
+
+def _enforce_time(server: Server, running: dict[str, _Running],
+                  settings: EngineSettings) -> None:
+    """The keeper ends its box at the submission's limit; past that and a grace, the server
+    kills the keeper; a server that does not report it in time is stuck."""
+    now = time.monotonic()
+    for token, done in running.items():
+        if done.kill_sent is None and now - done.started > settings.submission_seconds + \
+                GRACE_SECONDS:
+            server.send({"kill": token})
+            done.kill_sent = now
+        elif done.kill_sent is not None and now - done.kill_sent > KILL_SECONDS:
+            raise ServerLost("it did not end a submission past its time limit")
+
+
+def _worker_end(done: _Running) -> str:
+    """How the box ended, from the keeper's record (bounded and checked like all evidence)."""
+    record = read_json_file(done.folder / "out" / sandbox.RUN_RECORD) or {}
+    end, error = record.get("end"), record.get("error")
+    if end == "sandbox failed" and isinstance(error, str):
+        return f"sandbox failed: {error[:300]}"
+    if isinstance(end, str) and (end in WORKER_ENDS
+                                 or end.startswith(("exit ", "killed by signal "))):
+        return end[:100]
+    return "timeout" if done.kill_sent is not None else "killed: its keeper left no record"

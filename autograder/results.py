@@ -81,6 +81,8 @@ class SubmissionResult:
     tests: tuple[PartResult, ...]
     execution_time: float = 0.0
     reason: str = ""
+    sandbox: str = ""
+    """How the submission's code was confined, or that it was not (--no-sandbox)."""
 
     @property
     def score(self) -> float:
@@ -102,5 +104,6 @@ class SubmissionResult:
             "score": self.score,
             "max_score": self.max_score,
             "execution_time": round(self.execution_time, 3),
+            "sandbox": self.sandbox,
             "tests": [part.to_dict() for part in self.tests],
         }

@@ -3,15 +3,22 @@ run that was interrupted picks up where it stopped instead of running everything
 
 A kept run is reused only when everything that shaped it is unchanged: the program (the
 student's cells on the release), the probe plan, the limits, the released helper files and the
-worker's own code. Judging is always redone, so changed graders apply to kept runs too.
+engine's own code. Judging is always redone, so changed graders apply to kept runs too.
 
-Layout: `<work>/<student folder>/finished.json` (the fingerprint, how the worker ended, how
-long it took) beside `<work>/<student folder>/scratch/` (the worker's evidence).
+Kept runs are written by the grader only: no box ever sees the work folder. Each record carries
+a keyed digest of the run's evidence, made with a key kept in the work folder (`.key`, readable
+by the grader alone), so a kept run changed by anyone else is found out and run again.
+
+Layout: `<work>/<student folder>/finished.json` (fingerprint, how the box ended, seconds,
+digest) beside `<work>/<student folder>/evidence/` (what the keeper copied out of the box).
 """
 
 import fcntl
 import hashlib
+import hmac
 import json
+import os
+import secrets
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,14 +29,16 @@ from .errors import GradingError
 from .evidence import read_json_file
 from .results import file_stem
 
-WORKER_CODE = tuple(Path(__file__).parent / name for name in ("server.py", "worker.py", "probe.py"))
+ENGINE_CODE = tuple(Path(__file__).parent / name
+                    for name in ("server.py", "sandbox.py", "linux.py", "worker.py", "probe.py"))
 RECORD = "finished.json"
+KEY = ".key"
 
 
 def fingerprint(run_inputs: dict, files: list[Path]) -> str:
-    """A digest of what a run depends on: plain-data inputs, helper files, the worker's code."""
+    """A digest of what a run depends on: plain-data inputs, helper files, the engine's code."""
     digest = hashlib.sha256(json.dumps(run_inputs, sort_keys=True).encode())
-    for path in [*files, *WORKER_CODE]:
+    for path in [*files, *ENGINE_CODE]:
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
@@ -47,6 +56,30 @@ def locked(work_dir: Path) -> Iterator[None]:
         yield
 
 
+def _key(work_dir: Path) -> bytes:
+    """The work folder's digest key, made on first use."""
+    path = work_dir / KEY
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_bytes()
+    key = secrets.token_bytes(32)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(key)
+    return key
+
+
+def _evidence_digest(key: bytes, folder: Path, record: dict) -> str:
+    mac = hmac.new(key, json.dumps(record, sort_keys=True).encode(), hashlib.sha256)
+    for path in sorted(folder.rglob("*")):
+        if path.is_symlink() or not path.is_file():
+            mac.update(b"\0other:" + str(path.relative_to(folder)).encode())
+            continue
+        mac.update(b"\0file:" + str(path.relative_to(folder)).encode() + b"\0")
+        mac.update(hashlib.sha256(path.read_bytes()).digest())
+    return mac.hexdigest()
+
+
 @dataclass(frozen=True)
 class RunFolder:
     """Where one submission's run lives in the work folder."""
@@ -58,29 +91,39 @@ class RunFolder:
         return cls(work_dir / file_stem(student))
 
     @property
-    def scratch(self) -> Path:
-        return self.path / "scratch"
+    def evidence(self) -> Path:
+        return self.path / "evidence"
 
     def kept(self, expected_fingerprint: str) -> tuple[str, float] | None:
-        """How the kept run ended and its seconds, if it was made from the same inputs."""
+        """How the kept run ended and its seconds, if it was made from the same inputs and its
+        evidence is as the grader wrote it."""
         record = read_json_file(self.path / RECORD)
         if record is None or record.get("fingerprint") != expected_fingerprint:
             return None
-        worker_end, seconds = record.get("worker_end"), record.get("seconds")
+        worker_end, seconds, digest = (record.get(name)
+                                       for name in ("worker_end", "seconds", "digest"))
         if not isinstance(worker_end, str) or type(seconds) not in (int, float):
+            return None
+        content = {"fingerprint": expected_fingerprint, "worker_end": worker_end,
+                   "seconds": seconds}
+        expected = _evidence_digest(_key(self.path.parent), self.evidence, content)
+        if not isinstance(digest, str) or not hmac.compare_digest(digest, expected):
             return None
         return worker_end, float(seconds)
 
-    def prepare(self, files: list[Path]) -> None:
-        """An empty scratch folder holding the files the notebook reads."""
+    def keep(self, evidence: Path, run_fingerprint: str, worker_end: str,
+             seconds: float) -> None:
+        """Move the run's evidence in and record it; the record is written last and atomically,
+        so a half-kept run is never used."""
         shutil.rmtree(self.path, ignore_errors=True)
-        self.scratch.mkdir(parents=True)
-        for path in files:
-            shutil.copy(path, self.scratch)
-
-    def keep(self, run_fingerprint: str, worker_end: str, seconds: float) -> None:
-        """Record the ended run; written last and atomically, so a half-kept run is never used."""
+        self.path.mkdir(parents=True)
+        if evidence.is_dir():
+            shutil.move(evidence, self.evidence)
+        else:
+            self.evidence.mkdir()
+        content = {"fingerprint": run_fingerprint, "worker_end": worker_end, "seconds": seconds}
+        record = {**content,
+                  "digest": _evidence_digest(_key(self.path.parent), self.evidence, content)}
         temporary = self.path / f"{RECORD}.tmp"
-        temporary.write_text(json.dumps({"fingerprint": run_fingerprint,
-                                         "worker_end": worker_end, "seconds": seconds}))
+        temporary.write_text(json.dumps(record))
         temporary.replace(self.path / RECORD)

@@ -1,24 +1,35 @@
-"""The warm fork server: a fresh interpreter that imports torch once and forks a worker per
-submission. Run as `python -m autograder.server`; `pool.py` speaks to it.
+"""The warm fork server: a fresh interpreter that imports torch once and starts one confined box
+per submission (see `sandbox.py`). Run as `python -m autograder.server [--no-sandbox]`;
+`pool.py` speaks to it.
 
 It imports only the worker and the libraries the lab uses, never the graders or the reference,
-so nothing of theirs is in memory to inherit. Protocol, one JSON object per line:
-  stdin:  {"key": K, "program": ..., "plan": ..., "scratch": DIR, "limits": ...}
-  stdout: {"key": K, "pid": PID} when the worker starts, {"key": K, "end": HOW} when it ends,
-          HOW being "ok", "exit N" or "killed by signal N".
+and it never reads a submission: the grader writes each job's request into the job's folder,
+which only that job's keeper reads. So no process forked from here holds anything of another
+student. Protocol, one JSON object per line:
+  stdin:  {"job": J, "dir": DIR, "limits": {...}} starts a job; {"kill": J} ends one early
+  stdout: first {"ready": DESCRIPTION} or {"unavailable": REASON}; then {"job": J, "end": HOW}
+          when a job's keeper ended ("ok", "exit N", "killed by signal N"), and {"alive": true}
+          each second it has nothing else to say. The keeper's own record of how the box ended
+          is `out/run.json` in the job's folder.
 """
 
 import json
 import os
 import select
+import signal
 import sys
+import tempfile
+from pathlib import Path
 
 import IPython.core.inputtransformer2  # noqa: F401  (warm: worker uses it for magics)
 import matplotlib.pyplot  # noqa: F401
 import torch
 import torch.utils.data  # noqa: F401
 
-from . import worker
+from . import sandbox, worker
+
+HEARTBEAT_SECONDS = 1.0
+"""How often an idle server says it is alive: the pool takes a silent server for stuck."""
 
 
 def _warm_up() -> None:
@@ -27,23 +38,23 @@ def _warm_up() -> None:
     torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
 
 
-def _start_worker(request: dict) -> int:
-    parent = os.getpid()
-    pid = os.fork()
-    if pid:
-        return pid
-    code = 1
-    try:
-        worker.die_with_parent(parent)
-        # The worker must not reach the server's pipes: student code could forge messages.
-        null = os.open(os.devnull, os.O_RDWR)
-        os.dup2(null, 0)
-        os.closerange(3, 1 << 16)
-        worker.run_submission(request["program"], request["plan"], request["scratch"],
-                              request["limits"])
-        code = 0
-    finally:
-        os._exit(code)
+def _run_box(request: dict, scratch: str) -> None:
+    worker.run_submission(request["program"], request["plan"], scratch, request["limits"])
+
+
+def _self_test(confined: bool) -> str | None:
+    """Why a box cannot be built here, or None when an empty one runs and ends cleanly."""
+    limits = {"submission_seconds": 30, "memory_bytes": 1 << 30, "file_bytes": 1 << 20,
+              "disk_bytes": 1 << 20, "processes": 16}
+    with tempfile.TemporaryDirectory(prefix="autograder-selftest-") as folder:
+        job = Path(folder) / "job"
+        sandbox.prepare_job(job, {"limits": limits, "evidence": []}, [])
+        pid = sandbox.spawn(job, confined, None, lambda request, scratch: None)
+        os.waitpid(pid, 0)
+        record = json.loads((job / "out" / sandbox.RUN_RECORD).read_text())
+    if record.get("end") == "ok":
+        return None
+    return record.get("error") or record.get("end")
 
 
 def _how_it_ended(status: int) -> str:
@@ -58,31 +69,54 @@ def _send(message: dict) -> None:
     sys.stdout.flush()
 
 
-def serve() -> None:
-    worker.die_with_parent(os.getppid())  # a grader that dies takes its workers with it
+def serve(confined: bool) -> None:
+    sandbox.die_with_parent(os.getppid())  # a grader that dies takes its boxes with it
     _warm_up()
-    watchers: dict[int, tuple[str, int]] = {}  # pidfd -> (key, pid)
-    requests = sys.stdin.buffer
+    problem = _self_test(confined)
+    if problem:
+        _send({"unavailable": problem})
+        return
+    _send({"ready": sandbox.describe() if confined else "none (--no-sandbox)"})
+    running: dict[str, int] = {}  # job -> keeper pid
+    watchers: dict[int, tuple[str, sandbox.Cgroup | None]] = {}  # pidfd -> (job, cgroup)
+    leftover: list[sandbox.Cgroup] = []
+    requests = sys.stdin.fileno()
+    pending = b""
     open_input = True
     while open_input or watchers:
-        inputs = list(watchers) + ([requests.fileno()] if open_input else [])
-        ready, _, _ = select.select(inputs, [], [])
+        inputs = list(watchers) + ([requests] if open_input else [])
+        ready, _, _ = select.select(inputs, [], [], HEARTBEAT_SECONDS)
+        leftover = [cgroup for cgroup in leftover if not cgroup.remove()]
+        if not ready:
+            _send({"alive": True})
         for fd in ready:
             if fd in watchers:
-                key, pid = watchers.pop(fd)
+                job, cgroup = watchers.pop(fd)
                 os.close(fd)
-                _, status = os.waitpid(pid, 0)
-                _send({"key": key, "end": _how_it_ended(status)})
+                _, status = os.waitpid(running.pop(job), 0)
+                if cgroup is not None and not cgroup.remove():
+                    leftover.append(cgroup)
+                _send({"job": job, "end": _how_it_ended(status)})
                 continue
-            line = requests.readline()
-            if not line:
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
                 open_input = False
                 continue
-            request = json.loads(line)
-            pid = _start_worker(request)
-            watchers[os.pidfd_open(pid)] = (request["key"], pid)
-            _send({"key": request["key"], "pid": pid})
+            *lines, pending = (pending + chunk).split(b"\n")
+            for line in lines:
+                message = json.loads(line)
+                if "kill" in message:
+                    if message["kill"] in running:
+                        os.kill(running[message["kill"]], signal.SIGKILL)
+                    continue
+                job = message["job"]
+                cgroup = sandbox.Cgroup.for_job(job)
+                if cgroup is not None:
+                    cgroup.create(sandbox.Limits.from_request(message["limits"]))
+                pid = sandbox.spawn(Path(message["dir"]), confined, cgroup, _run_box)
+                running[job] = pid
+                watchers[os.pidfd_open(pid)] = (job, cgroup)
 
 
 if __name__ == "__main__":
-    serve()
+    serve(confined="--no-sandbox" not in sys.argv[1:])

@@ -9,16 +9,24 @@ class EngineSettings:
     jobs: int = field(default=os.cpu_count() or 1, metadata={
         "help": "submissions graded at once (default: one per CPU)"})
     submission_seconds: float = field(default=300.0, metadata={
-        "help": "hard limit for one submission; the worker and all it started are killed after"})
+        "help": "hard limit for one submission; its box and all it started are ended after"})
     cell_seconds: float = field(default=10.0, metadata={
         "help": "limit for one cell; the whole lab's longest cell takes well under a second"})
     probe_seconds: float = field(default=10.0, metadata={
         "help": "limit for one hidden test run of a student's function"})
     memory_mb: int = field(default=4096, metadata={
-        "help": "address-space limit of each worker process, in MiB"})
+        "help": "memory of one submission and every process it starts, in MiB (a cgroup where "
+                "the grader can make one; each process's address space everywhere)"})
     file_mb: int = field(default=64, metadata={
-        "help": "largest file a worker may write, its printed output included, in MiB; a "
-                "student's endless print loop cannot fill the disk"})
+        "help": "largest file a submission may write, its printed output included, in MiB"})
+    disk_mb: int = field(default=128, metadata={
+        "help": "all a submission may write, in MiB: its scratch folder and /tmp share one "
+                "tmpfs of this size"})
+    processes: int = field(default=64, metadata={
+        "help": "processes and threads one submission may run at once (a fork bomb stops here)"})
+    confined: bool = field(default=True, metadata={
+        "help": "run each submission in its own sandbox (Linux namespaces); without it, "
+                "student code can read and change everything the grader can"})
     no_draw: tuple[str, ...] = field(default=(
         "error_surfaces.plot_error_surfaces.plot_surface",
         "error_surfaces.plot_error_surfaces.plot_ps",
@@ -27,9 +35,11 @@ class EngineSettings:
                          "(a figure costs ~50 ms and changes no grade)"})
 
     def worker_limits(self) -> dict:
-        """The subset the worker needs, as plain data."""
-        return {"cell_seconds": self.cell_seconds, "probe_seconds": self.probe_seconds,
+        """What the box and the worker need, as plain data."""
+        return {"submission_seconds": self.submission_seconds,
+                "cell_seconds": self.cell_seconds, "probe_seconds": self.probe_seconds,
                 "memory_bytes": self.memory_mb * 2**20, "file_bytes": self.file_mb * 2**20,
+                "disk_bytes": self.disk_mb * 2**20, "processes": self.processes,
                 "no_draw": list(self.no_draw)}
 
     @classmethod

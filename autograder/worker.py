@@ -12,17 +12,16 @@ section), `<part>/<probe id>.json` (one response each), `output.txt` (everything
 """
 
 import builtins
-import ctypes
 import importlib
 import json
 import os
-import resource
 import select
 import signal
 import sys
 from pathlib import Path
 
 from . import probe
+from .sandbox import die_with_parent
 
 _fork = os.fork
 _exit = os._exit
@@ -34,17 +33,6 @@ _replace = os.replace
 _dumps = json.dumps
 _setitimer = signal.setitimer
 _signal = signal.signal
-
-
-_prctl = ctypes.CDLL(None, use_errno=True).prctl
-PR_SET_PDEATHSIG = 1
-
-
-def die_with_parent(parent: int) -> None:
-    """In a fresh fork: be killed when `parent` ends, so nothing outlives an abandoned run."""
-    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # the parent ended before the line above
-        _exit(70)
 
 
 class TimeLimitExceeded(BaseException):
@@ -219,17 +207,9 @@ def _draw_nothing(*args, **kwargs) -> None:
 
 
 def run_submission(program: dict, plan: dict, scratch: str, limits: dict) -> None:
-    """Worker entry point (in a fresh fork of the warm server): run everything, write results."""
-    os.setsid()  # one process group: the grader can kill the worker and all it forked
+    """Worker entry point, inside the submission's box (see sandbox.py), in its scratch folder
+    with its limits set: run everything, write results."""
     scratch_dir = Path(scratch)
-    os.chdir(scratch_dir)
-    output = os.open(scratch_dir / "output.txt", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    os.dup2(output, 1)
-    os.dup2(output, 2)
-    memory, file_size = limits["memory_bytes"], limits["file_bytes"]
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
-    _signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit raises OSError instead
     prepare(scratch_dir, limits["no_draw"])
     run = NotebookRun(program, limits["cell_seconds"])
     sections = {section["start"]: section for section in program["sections"]}

@@ -1,5 +1,6 @@
 """Kept runs: an interrupted or repeated grading run reuses what already ran, and only that."""
 
+import os
 import time
 from pathlib import Path
 
@@ -32,11 +33,14 @@ def reports(grading) -> list[dict]:
 
 
 def server_processes() -> list[str]:
+    """Warm servers and their forks started from this test's folder (others may run beside)."""
     found = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+    here = str(Path.cwd())
+    for process in Path("/proc").glob("[0-9]*"):
         try:
-            if b"autograder.server" in cmdline.read_bytes():
-                found.append(cmdline.parent.name)
+            if (b"autograder.server" in (process / "cmdline").read_bytes()
+                    and os.readlink(process / "cwd").startswith(here)):
+                found.append(process.name)
         except OSError:
             continue
     return found
@@ -69,6 +73,16 @@ def test_run_without_its_record_runs_again(submitted):
     assert grade(submitted).reused == 1
 
 
+def test_tampered_kept_run_runs_again(submitted):
+    """Is a kept run whose evidence was changed after the grader wrote it run again?"""
+    first = grade(submitted)
+    response = next(Path("work/forward_no_bias/evidence/forward").glob("column_of_7.json"))
+    response.write_text(response.read_text().replace("-", "+"))
+    again = grade(submitted)
+    assert again.reused == 1
+    assert [result.tests for result in again.results] == [result.tests for result in first.results]
+
+
 def test_rerun_ignores_kept_runs(submitted):
     grade(submitted)
     assert grade(submitted, rerun=True).reused == 0
@@ -89,7 +103,7 @@ def test_interrupt_stops_every_process_and_keeps_ended_runs(submitted):
 
     with pytest.raises(KeyboardInterrupt):
         grade(submitted, on_progress=interrupt)
-    assert pool._server is None
+    assert pool._servers == {}
     time.sleep(0.5)  # killed processes are gone once their parent has reaped them
     assert server_processes() == []
     kept = list(Path("work").glob("*/finished.json"))

@@ -14,7 +14,7 @@ import nbformat
 from nbconvert.exporters.exporter import ResourcesDict
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Float, Integer
+from traitlets import Bool, Float, Integer
 
 from autograder.assignment import NOTEBOOK_NAME, RELEASE_DIR, TEST_CELL_PREFIX
 from autograder.grade import Submission, grade_submissions
@@ -23,24 +23,35 @@ from autograder.settings import EngineSettings
 
 HELP = EngineSettings.describe()
 DEFAULTS = EngineSettings()
+CONFIGURABLE = ("submission_seconds", "cell_seconds", "probe_seconds", "memory_mb", "file_mb",
+                "disk_mb", "processes", "confined")
+"""The engine settings an nbgrader config may set (jobs is 1: nbgrader hands over one notebook
+at a time)."""
+
+
+def _trait(name: str):
+    """The setting as a configurable traitlet, with the engine's default and help."""
+    default = getattr(DEFAULTS, name)
+    kind = {bool: Bool, int: Integer, float: Float}[type(default)]
+    return kind(default, help=HELP[name]).tag(config=True)
 
 
 class HiddenGraders(NbGraderPreprocessor):
     """Grade the notebook with the hidden graders; write each part's score into its test cell."""
 
-    submission_seconds = Float(DEFAULTS.submission_seconds,
-                               help=HELP["submission_seconds"]).tag(config=True)
-    cell_seconds = Float(DEFAULTS.cell_seconds, help=HELP["cell_seconds"]).tag(config=True)
-    probe_seconds = Float(DEFAULTS.probe_seconds, help=HELP["probe_seconds"]).tag(config=True)
-    memory_mb = Integer(DEFAULTS.memory_mb, help=HELP["memory_mb"]).tag(config=True)
-    file_mb = Integer(DEFAULTS.file_mb, help=HELP["file_mb"]).tag(config=True)
+    submission_seconds = _trait("submission_seconds")
+    cell_seconds = _trait("cell_seconds")
+    probe_seconds = _trait("probe_seconds")
+    memory_mb = _trait("memory_mb")
+    file_mb = _trait("file_mb")
+    disk_mb = _trait("disk_mb")
+    processes = _trait("processes")
+    confined = _trait("confined")
 
     def preprocess(self, nb: NotebookNode,
                    resources: ResourcesDict) -> tuple[NotebookNode, ResourcesDict]:
         student = resources.get("nbgrader", {}).get("student", "student")
-        settings = EngineSettings(jobs=1, submission_seconds=self.submission_seconds,
-                                  cell_seconds=self.cell_seconds, probe_seconds=self.probe_seconds,
-                                  memory_mb=self.memory_mb, file_mb=self.file_mb)
+        settings = EngineSettings(jobs=1, **{name: getattr(self, name) for name in CONFIGURABLE})
         with tempfile.TemporaryDirectory(prefix="autograde-") as folder:
             path = Path(folder) / NOTEBOOK_NAME
             nbformat.write(nb, path)

@@ -1,0 +1,79 @@
+"""The grader holds every clock: a killed, stopped or babbling warm server costs at most the
+submissions it was running, which are run once more on a fresh server."""
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from autograder import pool
+from autograder.examples import load_cases
+from autograder.grade import discover, grade_submissions
+from autograder.settings import EngineSettings
+
+pytestmark = pytest.mark.slow
+CASES = {case.name: case for case in load_cases()}
+QUICK = EngineSettings(jobs=2, cell_seconds=3, probe_seconds=3, submission_seconds=60)
+HONEST = {"correct_source_solution": 10, "forward_no_bias": 8.5, "loss_recorded_per_batch": 7.5}
+
+
+@pytest.fixture
+def submitted(tmp_path) -> Path:
+    for name in HONEST:
+        CASES[name].write_submission(tmp_path / "submitted")
+    return tmp_path / "submitted"
+
+
+def grade_while(submitted: Path, harm) -> dict[str, tuple[str, float, str]]:
+    """Grade the class while `harm(server pid)` runs once the first box has started."""
+    pool.stop_servers()
+    server = pool.warm_server(confined=True)
+
+    def harm_soon():
+        time.sleep(1.0)
+        harm(server.process.pid)
+
+    thread = threading.Thread(target=harm_soon)
+    thread.start()
+    grading = grade_submissions(discover([submitted]), settings=QUICK,
+                                work_dir=submitted.parent / "work")
+    thread.join()
+    return {result.student: (result.status.value, result.score, result.reason)
+            for result in grading.results}
+
+
+def assert_everyone_graded_honestly(results: dict) -> None:
+    assert {student: score for student, (_, score, _) in results.items()} == HONEST
+    assert {status for status, _, _ in results.values()} == {"graded"}
+
+
+def test_killed_server_costs_nothing(submitted, capfd):
+    """Is every submission graded right when the warm server is killed mid-run?"""
+    results = grade_while(submitted, lambda pid: os.kill(pid, signal.SIGKILL))
+    assert_everyone_graded_honestly(results)
+    assert "The grading server stopped (it ended)" in capfd.readouterr().err
+    assert any("run again" in reason for _, _, reason in results.values())
+
+
+def test_stopped_server_is_replaced(submitted, capfd):
+    """Is a warm server that stops answering (SIGSTOP) replaced, and the class graded?"""
+    started = time.monotonic()
+    results = grade_while(submitted, lambda pid: os.kill(pid, signal.SIGSTOP))
+    assert_everyone_graded_honestly(results)
+    assert "said nothing for" in capfd.readouterr().err
+    assert time.monotonic() - started < 60
+
+
+def test_garbage_from_the_server_is_not_trusted(submitted, capfd):
+    """Does a line that is not the protocol, written into the server's output, stop nothing?"""
+
+    def babble(pid):
+        with open(f"/proc/{pid}/fd/1", "wb") as output:
+            output.write(b"garbage {not json\n")
+
+    results = grade_while(submitted, babble)
+    assert_everyone_graded_honestly(results)
+    assert "not its protocol" in capfd.readouterr().err

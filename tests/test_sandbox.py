@@ -1,0 +1,178 @@
+"""Confinement: what a submission's code can see and do from inside its box.
+
+A student's extra cell looks around from inside, the way an attacker would, and prints what it
+found; the box's printed output is kept with its evidence, where the test reads it.
+"""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from autograder.examples import load_cases
+from autograder.grade import discover, grade_submissions
+from autograder.settings import EngineSettings
+
+pytestmark = pytest.mark.slow
+REPO = Path(__file__).resolve().parents[1]
+CASES = {case.name: case for case in load_cases()}
+QUICK = EngineSettings(jobs=2, cell_seconds=3, probe_seconds=3, submission_seconds=60)
+
+LOOK_AROUND = r'''
+import ctypes, gc, json, os, resource, socket, sys
+libc = ctypes.CDLL(None, use_errno=True)
+course = os.path.dirname(os.path.dirname(sys.modules["autograder"].__file__))
+def status(field):
+    for line in open("/proc/self/status"):
+        if line.startswith(field + ":"):
+            return line.split()[1]
+def fails(action):
+    try:
+        action()
+    except Exception as error:
+        return type(error).__name__
+    return None
+def connect():
+    socket.create_connection(("127.0.0.1", PORT), timeout=1).sendall(b"stolen")
+def raise_limit():
+    resource.setrlimit(resource.RLIMIT_NPROC, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+seen = {
+    "pid": os.getpid(),
+    "cap_eff": status("CapEff"), "no_new_privs": status("NoNewPrivs"),
+    "seccomp": status("Seccomp"),
+    "root": sorted(os.listdir("/")),
+    "course_paths": {name: os.path.exists(os.path.join(course, name)) for name in
+                     ("solutions", "autograder", "source", "release", "tests", "submitted",
+                      "nbgrader_config.py", "WORKDIR")},
+    "environ_block": open("/proc/self/environ", "rb").read().decode(errors="replace"),
+    "processes": sorted(int(name) for name in os.listdir("/proc") if name.isdigit()),
+    "fds": sorted(os.listdir("/proc/self/fd")),
+    "connect": fails(connect),
+    "write_usr": fails(lambda: open("/usr/lib/planted.py", "w")),
+    "write_tmp": fails(lambda: open("/tmp/note.txt", "w").write("mine")),
+    "unshare": libc.unshare(0x10000000), "mount": libc.mount(b"none", b"/tmp", b"tmpfs", 0, None),
+    "chroot": libc.chroot(b"/tmp"), "ptrace": libc.ptrace(0, 0, None, None),
+    "raise_limit": fails(raise_limit),
+    "grading_modules": sorted(name for name in sys.modules if name.startswith(
+        ("solutions", "autograder.graders", "autograder.scenarios", "autograder.judge", "pytest"))),
+    "secret_strings": sum(1 for item in gc.get_objects()
+                          if isinstance(item, str) and "GRADER_TOKEN" in item),
+}
+print("SEEN " + json.dumps(seen))
+'''
+
+
+@pytest.fixture
+def listener():
+    """A loopback listener that records whatever reaches it."""
+    server = socket.create_server(("127.0.0.1", 0))
+    received = []
+
+    def serve():
+        server.settimeout(0.5)
+        while not stop.is_set():
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                continue
+            received.append(connection.recv(1 << 16))
+            connection.close()
+
+    stop = threading.Event()
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield server.getsockname()[1], received
+    stop.set()
+    thread.join()
+    server.close()
+
+
+def look_around(tmp_path: Path, port: int, settings: EngineSettings) -> tuple[dict, list]:
+    """Grade a correct submission whose first cell looks around; what it saw, and the results."""
+    case = CASES["correct_source_solution"]
+    notebook = case.write_submission(tmp_path / "submitted")
+    source = LOOK_AROUND.replace("PORT", str(port)).replace("WORKDIR", str(tmp_path / "work"))
+    content = json.loads(notebook.read_text())
+    content["cells"].insert(0, {"cell_type": "code", "metadata": {}, "outputs": [],
+                                "execution_count": None, "source": source})
+    notebook.write_text(json.dumps(content))
+    grading = grade_submissions(discover([tmp_path / "submitted"]), settings=settings,
+                                work_dir=tmp_path / "work")
+    output = (tmp_path / "work" / case.name / "evidence" / "output.txt").read_text()
+    seen = json.loads(output.split("SEEN ", 1)[1].splitlines()[0])
+    return seen, grading.results
+
+
+def test_box_sees_nothing_of_the_course_and_has_no_privilege(tmp_path, listener, monkeypatch):
+    """From inside its box, can a submission reach the course, the network, the grader's
+    processes or environment, or any privilege?"""
+    monkeypatch.setenv("GRADER_TOKEN", "do-not-leak")
+    port, received = listener
+    seen, [result] = look_around(tmp_path, port, QUICK)
+    assert result.score == 10 and result.status.value == "graded"
+    assert seen["pid"] == 1
+    assert (seen["cap_eff"], seen["no_new_privs"], seen["seccomp"]) == ("0000000000000000", "1",
+                                                                         "2")
+    assert set(seen["root"]) <= {"bin", "dev", "etc", "lib", "lib32", "lib64", "libx32", "proc",
+                                 "sbin", "scratch", "tmp", "usr", *Path(sys.prefix).parts[1:2],
+                                 *Path(sys.base_prefix).parts[1:2]}
+    assert seen["course_paths"] == dict.fromkeys(seen["course_paths"], False)
+    assert "GRADER_TOKEN" not in seen["environ_block"] and seen["secret_strings"] == 0
+    assert max(seen["processes"]) < 10  # the box's own PID namespace: no server, no grader
+    assert seen["fds"] == ["0", "1", "2", "3"]  # 3: the listing itself
+    assert seen["connect"] is not None and received == []
+    assert seen["write_usr"] == "OSError" and seen["write_tmp"] is None
+    assert [seen[call] for call in ("unshare", "mount", "chroot", "ptrace")] == [-1] * 4
+    assert seen["raise_limit"] is not None
+    assert seen["grading_modules"] == []
+
+
+def test_ordinary_user_gets_the_same_box(tmp_path):
+    """Graded by an ordinary user (no root), is the submission confined and graded the same?"""
+    course = tmp_path / "course"
+    course.mkdir()
+    for name in ("correct_source_solution", "forward_no_bias"):
+        CASES[name].write_submission(course / "submitted")
+    subprocess.run(["chown", "-R", "65534:65534", str(course)], check=True)
+    os.chmod(tmp_path, 0o755)
+    done = subprocess.run(
+        ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups",
+         sys.executable, "-m", "autograder", "grade", "submitted", "--cell-timeout", "3",
+         "--probe-timeout", "3", "--json", "grades.json", "--work-dir", "runs"],
+        cwd=course, capture_output=True, text=True, timeout=300,
+        env={"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO), "HOME": str(course)})
+    assert done.returncode == 0, done.stderr
+    report = json.loads((course / "grades.json").read_text())
+    assert [(result["student"], result["score"]) for result in report] == [
+        ("correct_source_solution", 10), ("forward_no_bias", 8.5)]
+    assert all(result["sandbox"].startswith("namespaces") for result in report)
+
+
+def test_grading_refuses_when_no_box_can_be_made(tmp_path):
+    """Where user namespaces are not allowed, does grading refuse in one line, unless
+    --no-sandbox is given, which every record then carries?"""
+    CASES["correct_source_solution"].write_submission(tmp_path / "submitted")
+    command = [sys.executable, "-m", "autograder", "grade", "submitted", "--cell-timeout", "3",
+               "--probe-timeout", "3", "--json", "grades.json", "--work-dir", "runs"]
+    # A user namespace of its own where no further user namespace may be made.
+    script = 'echo 0 > /proc/sys/user/max_user_namespaces && exec "$@"'
+    no_namespaces = [shutil.which("unshare"), "--user", "--map-root-user", "sh", "-c", script,
+                     "sh"]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    refused = subprocess.run(no_namespaces + command, cwd=tmp_path, capture_output=True,
+                             text=True, timeout=300, env=env)
+    assert refused.returncode == 1
+    [line] = refused.stderr.strip().splitlines()
+    assert line.startswith("error: Student code cannot be confined on this machine (")
+    assert "--no-sandbox" in line and not (tmp_path / "grades.json").exists()
+    allowed = subprocess.run(no_namespaces + command + ["--no-sandbox"], cwd=tmp_path,
+                             capture_output=True, text=True, timeout=300, env=env)
+    assert allowed.returncode == 0, allowed.stderr
+    [result] = json.loads((tmp_path / "grades.json").read_text())
+    assert (result["score"], result["sandbox"]) == (10, "none (--no-sandbox)")
