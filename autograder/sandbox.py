@@ -79,10 +79,21 @@ class Limits:
 
 
 def _ids() -> tuple[int, int]:
-    """The user and group the box's root is mapped to, outside the box."""
-    if os.geteuid() == 0:
+    """The user and group the box's root is mapped to, outside the box: an unprivileged one
+    when grading as root (where this namespace knows it), else the grader's own."""
+    if os.geteuid() == 0 and all(_known(BOX_UID_WHEN_ROOT, f"/proc/self/{name}")
+                                 for name in ("uid_map", "gid_map")):
         return BOX_UID_WHEN_ROOT, BOX_UID_WHEN_ROOT
     return os.geteuid(), os.getegid()
+
+
+def _known(id_: int, id_map: str) -> bool:
+    """Whether this process's user namespace maps `id_` (lines: inside, outside, count)."""
+    for line in Path(id_map).read_text().splitlines():
+        inside, _, count = map(int, line.split())
+        if inside <= id_ < inside + count:
+            return True
+    return False
 
 
 # --- cgroups: memory and processes counted for the whole box ------------------------------
@@ -269,6 +280,8 @@ def _keeper(job_dir: Path, confined: bool, cgroup: "Cgroup | None", box_main, se
             scratch = os.open(job_dir / "scratch", os.O_RDONLY | os.O_DIRECTORY)
         record["end"] = _run_worker(request, helpers, limits, confined, scratch, box_main)
         _copy_evidence(scratch, request["evidence"], out)
+    except SandboxUnavailable as error:
+        record = {"end": "sandbox failed", "error": str(error)[:500]}
     except Exception as error:  # noqa: BLE001 - any failure to build the box is the record
         record = {"end": "sandbox failed", "error": f"{type(error).__name__}: {error}"[:500]}
     _write_file(out, RUN_RECORD, json.dumps(record).encode())
@@ -279,7 +292,13 @@ def _enter_namespaces(unshared_writer: int, mapped_reader: int) -> dict[str, int
     """Enter the box's namespaces as the box's root; returns the mount sources, opened while
     this process is still its own user (the box's user may not reach their paths)."""
     _adjust_oom_score("-1000")  # the box's processes, not their keeper, are the ones to kill
-    linux.unshare(NAMESPACES)
+    try:
+        linux.unshare(NAMESPACES)
+    except OSError as error:
+        raise SandboxUnavailable(
+            f"this system does not let the grader create namespaces ({error.strerror}); allow "
+            "user namespaces (sysctl user.max_user_namespaces, kernel.unprivileged_userns_clone, "
+            "or AppArmor's restriction on Ubuntu) or grade as root") from None
     sources = _open_sources()  # after unshare: a bind needs a source in this mount namespace
     os.write(unshared_writer, b"u")
     os.close(unshared_writer)
@@ -391,6 +410,8 @@ def _build_box(helpers: dict[str, bytes], limits: Limits, confined: bool, scratc
     if confined:
         _enter_box()
         _adjust_oom_score("1000")
+        linux.prctl(linux.PR_SET_DUMPABLE, 1)  # the keeper's setting is not the box's: its own
+        # /proc/self files belong to it again, as in any process
     else:
         os.fchdir(scratch)
     for name, data in helpers.items():

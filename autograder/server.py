@@ -46,12 +46,15 @@ def _self_test(confined: bool) -> str | None:
     """Why a box cannot be built here, or None when an empty one runs and ends cleanly."""
     limits = {"submission_seconds": 30, "memory_bytes": 1 << 30, "file_bytes": 1 << 20,
               "disk_bytes": 1 << 20, "processes": 16}
-    with tempfile.TemporaryDirectory(prefix="autograder-selftest-") as folder:
-        job = Path(folder) / "job"
-        sandbox.prepare_job(job, {"limits": limits, "evidence": []}, [])
-        pid = sandbox.spawn(job, confined, None, lambda request, scratch: None)
-        os.waitpid(pid, 0)
-        record = json.loads((job / "out" / sandbox.RUN_RECORD).read_text())
+    try:
+        with tempfile.TemporaryDirectory(prefix="autograder-selftest-") as folder:
+            job = Path(folder) / "job"
+            sandbox.prepare_job(job, {"limits": limits, "evidence": []}, [])
+            pid = sandbox.spawn(job, confined, None, lambda request, scratch: None)
+            os.waitpid(pid, 0)
+            record = json.loads((job / "out" / sandbox.RUN_RECORD).read_text())
+    except (OSError, ValueError) as error:
+        return f"{type(error).__name__}: {error}"
     if record.get("end") == "ok":
         return None
     return record.get("error") or record.get("end")

@@ -10,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
@@ -133,25 +134,48 @@ def test_box_sees_nothing_of_the_course_and_has_no_privilege(tmp_path, listener,
     assert seen["grading_modules"] == []
 
 
-def test_ordinary_user_gets_the_same_box(tmp_path):
+@pytest.fixture
+def course_for_nobody():
+    """A course folder an ordinary user (uid 65534) owns, outside root's private folders."""
+    course = Path(tempfile.mkdtemp(prefix="course-"))
+    os.chmod(course, 0o755)
+    yield course
+    shutil.rmtree(course)
+
+
+def _as_nobody(command: list[str]) -> list[str]:
+    """`command` run as uid 65534. Where the Python environment lies under a folder only root
+    may enter (e.g. /root), a private mount namespace shows that one folder to the user."""
+    hidden = next((folder for folder in reversed(Path(sys.base_prefix).parents)
+                   if folder != Path("/") and not os.stat(folder).st_mode & 0o001), None)
+    drop = ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"]
+    if hidden is None:
+        return drop + command
+    inside = Path(sys.base_prefix).relative_to(hidden).parts[0]
+    script = ('set -e; keep=$(mktemp -d); mount --bind "$1/$2" "$keep"; '
+              'mount -t tmpfs -o mode=0755 tmpfs "$1"; mkdir "$1/$2"; '
+              'mount --move "$keep" "$1/$2"; shift 2; exec "$@"')
+    return ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh",
+            str(hidden), inside, *drop, *command]
+
+
+def test_ordinary_user_gets_the_same_box(course_for_nobody):
     """Graded by an ordinary user (no root), is the submission confined and graded the same?"""
-    course = tmp_path / "course"
-    course.mkdir()
+    course = course_for_nobody
     for name in ("correct_source_solution", "forward_no_bias"):
         CASES[name].write_submission(course / "submitted")
     subprocess.run(["chown", "-R", "65534:65534", str(course)], check=True)
-    os.chmod(tmp_path, 0o755)
-    done = subprocess.run(
-        ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups",
-         sys.executable, "-m", "autograder", "grade", "submitted", "--cell-timeout", "3",
-         "--probe-timeout", "3", "--json", "grades.json", "--work-dir", "runs"],
-        cwd=course, capture_output=True, text=True, timeout=300,
-        env={"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO), "HOME": str(course)})
+    command = [sys.executable, "-m", "autograder", "grade", "submitted", "--cell-timeout", "3",
+               "--probe-timeout", "3", "--json", "grades.json", "--work-dir", "runs"]
+    done = subprocess.run(_as_nobody(command), cwd=course, capture_output=True, text=True,
+                          timeout=300, env={"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO),
+                                            "HOME": str(course)})
     assert done.returncode == 0, done.stderr
     report = json.loads((course / "grades.json").read_text())
     assert [(result["student"], result["score"]) for result in report] == [
         ("correct_source_solution", 10), ("forward_no_bias", 8.5)]
     assert all(result["sandbox"].startswith("namespaces") for result in report)
+    assert "uid 65534" in report[0]["sandbox"]
 
 
 def test_grading_refuses_when_no_box_can_be_made(tmp_path):
