@@ -135,6 +135,19 @@ class Cgroup:
             (folder / "memory.swap.max").write_text("0")
             (folder / "pids.max").write_text(str(limits.processes))
 
+    @staticmethod
+    def remove_stale() -> None:
+        """Remove the empty cgroups of servers that are gone (killed before they could)."""
+        base = _cgroup_base()
+        for root in base[1] if base else ():
+            for folder in root.glob("autograder-*-*"):
+                server = folder.name.split("-")[1]
+                if server.isdigit() and not Path(f"/proc/{server}").exists():
+                    try:
+                        folder.rmdir()
+                    except OSError:
+                        pass
+
     def join(self) -> None:
         for folder in self.folders:
             (folder / "cgroup.procs").write_text(str(os.getpid()))

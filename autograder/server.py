@@ -75,6 +75,7 @@ def _send(message: dict) -> None:
 def serve(confined: bool) -> None:
     sandbox.die_with_parent(os.getppid())  # a grader that dies takes its boxes with it
     _warm_up()
+    sandbox.Cgroup.remove_stale()
     problem = _self_test(confined)
     if problem:
         _send({"unavailable": problem})

@@ -26,6 +26,8 @@ from .sandbox import die_with_parent
 _fork = os.fork
 _exit = os._exit
 _kill = os.killpg
+_kill_process = os.kill
+_getpid = os.getpid
 _waitpid = os.waitpid
 _pidfd_open = os.pidfd_open
 _select = select.select
@@ -202,6 +204,22 @@ def prepare(scratch_dir: Path, no_draw: list[str]) -> None:
         setattr(getattr(importlib.import_module(module_name), class_name), method, _draw_nothing)
 
 
+def _end_strays() -> None:
+    """As PID 1 of its box, end every process the student's code left running, and reap them:
+    a background loop or fork bomb then costs its own cell, not the rest of the notebook."""
+    if _getpid() != 1:
+        return
+    try:
+        _kill_process(-1, signal.SIGKILL)  # every process of the box but this one
+    except ProcessLookupError:
+        return
+    while True:
+        try:
+            _waitpid(-1, 0)
+        except ChildProcessError:
+            return
+
+
 def _draw_nothing(*args, **kwargs) -> None:
     """Stands in for a drawing method while grading: figures cost time and change no grade."""
 
@@ -226,9 +244,11 @@ def run_submission(program: dict, plan: dict, scratch: str, limits: dict) -> Non
                       + (limits["probe_seconds"] + 5) * len(part_plan["probes"]) + 5)
             outcome = run_forked(lambda: run_section(run, section, part_plan, folder,
                                                      limits["probe_seconds"]), budget)
+            _end_strays()
             write_json(folder / "ended.json", {"outcome": outcome})
             if index == last_start:
                 break  # every part has its snapshot; later cells cannot change a grade
         records.append(run.run_cell(index))
+        _end_strays()
         write_json(scratch_dir / "main.json", {"cells": records, "finished": False})
     write_json(scratch_dir / "main.json", {"cells": records, "finished": True})
