@@ -19,12 +19,15 @@ from pathlib import Path
 from . import pool, runs
 from .assignment import ASSIGNMENT_ID, Assignment, load_assignment
 from .errors import InvalidSubmission
-from .evidence import Evidence
+from .evidence import MALFORMED, Evidence
 from .judge import Case, judge
 from .program import assemble, read_notebook
 from .results import PartResult, Status, SubmissionResult
 from .scenarios import probe_plan
 from .settings import EngineSettings
+
+MALFORMED_SHOWN = 3
+"""Malformed files named in a record's reason; the rest are counted."""
 
 
 @dataclass(frozen=True)
@@ -84,11 +87,14 @@ def _read(submission: Submission, assignment: Assignment) -> dict:
 
 
 def _status(evidence: Evidence, program: dict) -> tuple[Status, str]:
-    """Timeout if anything ran out of time; crashed if any process ended early; else graded."""
+    """Timeout if anything ran out of time; crashed if any process ended early or left files
+    the grader could not read; else graded."""
     labels = [cell["label"] for cell in program["cells"]]
     timeouts, crashes = [], []
     if evidence.worker_end == "timeout":
         timeouts.append("the notebook did not finish in time")
+    elif MALFORMED in evidence.main:
+        pass  # where the notebook stopped is unknown: `evidence.malformed` says why, below
     elif evidence.worker_end != "ok" or not evidence.main.get("finished"):
         running = min(len(evidence.main.get("cells", [])), len(labels) - 1)
         crashes.append(f"the notebook's process ended in the cell `{labels[running]}`")
@@ -105,6 +111,11 @@ def _status(evidence: Evidence, program: dict) -> tuple[Status, str]:
             timeouts.append(f"part {name} did not finish in time")
         elif part.section is None or any("lost" in response for response in responses):
             crashes.append(f"part {name} ended the Python process")
+    if evidence.malformed:
+        more = len(evidence.malformed) - MALFORMED_SHOWN
+        crashes.append("the grader could not read what the run left (malformed output: "
+                       + "; ".join(evidence.malformed[:MALFORMED_SHOWN])
+                       + (f"; and {more} more" if more > 0 else "") + ")")
     if timeouts:
         return Status.TIMEOUT, "; ".join(dict.fromkeys(timeouts))
     if crashes:

@@ -1,14 +1,27 @@
 """What students and their workers hand the grader is checked before anything is built on it."""
 
+import json
 import os
 import socket
+from pathlib import Path
 
 import pytest
+import torch
 
+from autograder import grade, probe
 from autograder.assignment import ASSIGNMENT_ID, NOTEBOOK_NAME, REPO_ROOT
 from autograder.errors import InvalidSubmission
+from autograder.evidence import MALFORMED, MAX_TEXT, Evidence
+from autograder.graders.observations import problem_of
 from autograder.program import MAX_NOTEBOOK_BYTES, read_notebook
+from autograder.results import Status
+from autograder.scenarios import probe_plan
 from autograder.untrusted import MAX_DEPTH, clean_text, nests_deeper_than
+
+PLAN = {item["part"]: [request["id"] for request in item["probes"]]
+        for item in probe_plan()["parts"]}
+FORWARD_PROBE = PLAN["forward"][0]
+NESTED_100K = b"[" * 100_000 + b"]" * 100_000
 
 
 def nested(levels: int) -> bytes:
@@ -74,3 +87,100 @@ def test_clean_text_cuts_and_replaces():
     assert clean_text("a\ud800b\x1b[0m\r\n\tc", 100) == "a\ufffdb\ufffd[0m\ufffd\n\tc"
     assert clean_text("a\nb\tc", 100, one_line=True) == "a\ufffdb\ufffdc"
     assert clean_text("x" * 10_000_000, 300) == "x" * 299 + "…"
+
+
+# Evidence: what a worker left
+
+
+def write_scratch(scratch: Path, files: dict[str, bytes | dict]) -> Path:
+    for name, content in files.items():
+        path = scratch / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content if isinstance(content, bytes) else json.dumps(content).encode())
+    return scratch
+
+
+def honest_files() -> dict[str, dict]:
+    """Files as an honest worker writes them, made by the worker's own probe code."""
+    try:
+        raise ValueError("w must be a tensor")
+    except ValueError as error:
+        summary = probe.summarize_error(error, set())
+    w = torch.tensor(2.0, requires_grad=True)
+    forward = {"output": probe.describe(w * torch.ones(3, 1)), "grad_w": probe.describe(w.grad),
+               "grad_b": probe.describe(torch.tensor(3.0))}
+    state = probe.probe_state({"LOSS": [1.5, torch.tensor(2.0)], "w": w}, {"names": ["LOSS", "w",
+                                                                                      "b"]})
+    return {"main.json": {"cells": [{"cell": "make_data"}, {"cell": "forward", "error": summary},
+                                    {"cell": "sgd_run", "timeout": True}], "finished": True},
+            "forward/section.json": {"cells": [{"cell": "forward"}]},
+            "forward/ended.json": {"outcome": "ok"},
+            f"forward/{PLAN['forward'][0]}.json": forward,
+            f"forward/{PLAN['forward'][1]}.json": state,
+            f"forward/{PLAN['forward'][2]}.json": {"error": summary}}
+
+
+def test_honest_evidence_passes_unchanged(tmp_path):
+    """Does everything an honest worker writes pass the schema exactly as written?"""
+    files = honest_files()
+    evidence = Evidence.read(write_scratch(tmp_path, files), PLAN, "ok")
+    assert evidence.malformed == ()
+    assert evidence.main == files["main.json"]
+    assert evidence.parts["forward"].responses == {
+        name.removeprefix("forward/").removesuffix(".json"): content
+        for name, content in files.items() if name.count("/") and "section" not in name
+        and "ended" not in name}
+
+
+@pytest.mark.parametrize("content, why", [
+    ({"error": "boom"}, "$.error is not an object"),
+    (NESTED_100K, f"nested more than {MAX_DEPTH} levels deep"),
+    ({"error": {"type": "X", "message": "x" * 3_000_000}}, "too large"),
+    ({"output": {"type": "Tensor", "shape": [2], "value": [1.0]}, "grad_w": {"type": "float"},
+      "grad_b": {"type": "float"}}, "$.output.value is not shaped as $.output.shape says"),
+    ({"values": {"w": {"type": "float", "value": "1"}}}, "is not a number"),
+    ({"lost": "ok", "skipped": "timeout"}, "not one of the probe answers"),
+    (b"\xff{", "not valid JSON"),
+])
+def test_malformed_response_is_marked_not_raised(tmp_path, content, why):
+    """Is a response that breaks the schema marked malformed, with where and why?"""
+    scratch = write_scratch(tmp_path, {**honest_files(), f"forward/{FORWARD_PROBE}.json": content})
+    evidence = Evidence.read(scratch, PLAN, "ok")
+    assert MALFORMED in evidence.parts["forward"].responses[FORWARD_PROBE]
+    assert len(evidence.malformed) == 1
+    assert evidence.malformed[0].startswith(f"forward/{FORWARD_PROBE}.json: ")
+    assert why in evidence.malformed[0]
+
+
+def test_malformed_response_reads_as_a_sentence_and_a_crash(tmp_path):
+    """Does a malformed response fail its check with a sentence and make the record crashed?"""
+    files = {**honest_files(), "main.json": {"cells": [{"cell": "forward"}], "finished": True},
+             f"forward/{FORWARD_PROBE}.json": {"error": "boom"}}
+    evidence = Evidence.read(write_scratch(tmp_path, files), PLAN, "ok")
+    response = evidence.parts["forward"].responses[FORWARD_PROBE]
+    assert problem_of(response, "Calling forward(x)") == (
+        "The grader could not read what your code's run of calling forward(x) produced "
+        "(malformed output), so it could not be checked.")
+    assert grade._status(evidence, {"cells": [{"label": "forward"}]}) == (
+        Status.CRASHED, "the grader could not read what the run left (malformed output: "
+                        f"forward/{FORWARD_PROBE}.json: $.error is not an object)")
+
+
+def test_worker_text_is_cut_and_made_valid(tmp_path):
+    """Are a long message and a lone surrogate from a worker cut and cleaned on the way in?"""
+    error = {"type": "ValueError\x1b[2J", "message": "bad \ud800 " + "x" * 1_000_000}
+    scratch = write_scratch(tmp_path, {**honest_files(), f"forward/{FORWARD_PROBE}.json":
+                                       json.dumps({"error": error}).encode()})
+    read = Evidence.read(scratch, PLAN, "ok").parts["forward"].responses[FORWARD_PROBE]["error"]
+    assert read["type"] == "ValueError\ufffd[2J"
+    assert read["message"].startswith("bad \ufffd x") and len(read["message"]) == MAX_TEXT
+
+
+def test_linked_part_folder_is_not_followed(tmp_path):
+    """Is a part folder that is a link (to another student's evidence) malformed, not read?"""
+    other = write_scratch(tmp_path / "other", honest_files())
+    scratch = write_scratch(tmp_path / "mine", {"main.json": honest_files()["main.json"]})
+    (scratch / "forward").symlink_to(other / "forward")
+    evidence = Evidence.read(scratch, PLAN, "ok")
+    assert evidence.parts["forward"].responses == {}
+    assert evidence.malformed == ("forward: not a folder (a symbolic link, or a file)",)
