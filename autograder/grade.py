@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import pool, runs
-from .assignment import ASSIGNMENT_ID, Assignment, load_assignment
+from .assignment import Assignment, load_assignment
+from .discover import Submission, discover
 from .errors import InvalidSubmission
 from .evidence import MALFORMED, Evidence
 from .judge import Case, judge
@@ -30,50 +31,6 @@ MALFORMED_SHOWN = 3
 """Malformed files named in a record's reason; the rest are counted."""
 
 
-@dataclass(frozen=True)
-class Submission:
-    student: str
-    path: Path
-
-
-def discover(paths: Iterable[Path]) -> list[Submission]:
-    """Submissions under the given paths: notebooks, or folders in nbgrader's
-    `submitted/<student>/<assignment>/` layout (a student folder without a notebook still counts).
-    """
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            assignment_folders = sorted(folder for folder in path.glob(f"**/{ASSIGNMENT_ID}")
-                                        if folder.is_dir())
-            for folder in assignment_folders:
-                notebooks = sorted(folder.glob("*.ipynb"))
-                found.extend(notebooks or [folder])
-            loose = [notebook for notebook in sorted(path.rglob("*.ipynb"))
-                     if notebook.parent not in assignment_folders
-                     and ".ipynb_checkpoints" not in notebook.parts]
-            found.extend(loose)
-        else:
-            found.append(path)
-    submissions, taken = [], set()
-    for path in found:
-        student = _student_id(path)
-        unique, copy = student, 1
-        while unique in taken:
-            copy += 1
-            unique = f"{student}#{copy}"
-        taken.add(unique)
-        submissions.append(Submission(unique, path))
-    return submissions
-
-
-def _student_id(path: Path) -> str:
-    if path.name == ASSIGNMENT_ID and path.is_dir():
-        return path.parent.name
-    if path.parent.name == ASSIGNMENT_ID:
-        return path.parent.parent.name
-    return path.stem
-
-
 def _invalid(submission: Submission, assignment: Assignment, reason: str) -> SubmissionResult:
     parts = tuple(PartResult(part.name, part.points, reason=reason) for part in assignment.parts)
     return SubmissionResult(submission.student, str(submission.path), Status.INVALID, parts,
@@ -81,8 +38,8 @@ def _invalid(submission: Submission, assignment: Assignment, reason: str) -> Sub
 
 
 def _read(submission: Submission, assignment: Assignment) -> dict:
-    if submission.path.is_dir():
-        raise InvalidSubmission(f"No notebook (.ipynb file) was found in {submission.path}.")
+    if submission.problem:
+        raise InvalidSubmission(submission.problem)
     return assemble(assignment, read_notebook(submission.path)).to_json()
 
 

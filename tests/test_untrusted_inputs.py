@@ -10,6 +10,7 @@ import torch
 
 from autograder import grade, probe
 from autograder.assignment import ASSIGNMENT_ID, NOTEBOOK_NAME, REPO_ROOT
+from autograder.discover import Submission, discover, find_submissions
 from autograder.errors import InvalidSubmission
 from autograder.evidence import MALFORMED, MAX_TEXT, Evidence
 from autograder.graders.observations import problem_of
@@ -184,3 +185,62 @@ def test_linked_part_folder_is_not_followed(tmp_path):
     evidence = Evidence.read(scratch, PLAN, "ok")
     assert evidence.parts["forward"].responses == {}
     assert evidence.malformed == ("forward: not a folder (a symbolic link, or a file)",)
+
+
+# Discovery
+
+
+def touch(path: Path, content: str = "{}") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(content)
+    return path
+
+
+def test_nested_layout_is_reported_never_renamed(tmp_path):
+    """Is a notebook nested in alice's folder reported, with alice and the real carol intact?"""
+    submitted = tmp_path / "submitted"
+    alice = touch(submitted / "alice" / ASSIGNMENT_ID / NOTEBOOK_NAME)
+    stray = touch(submitted / "alice" / ASSIGNMENT_ID / "carol" / ASSIGNMENT_ID / NOTEBOOK_NAME)
+    carol = touch(submitted / "carol" / ASSIGNMENT_ID / NOTEBOOK_NAME)
+    found = find_submissions([submitted])
+    assert found.submissions == [Submission("alice", alice), Submission("carol", carol)]
+    assert [path for path, _ in found.skipped] == [stray]
+    assert "not directly in alice/mini_batch_gd/" in found.skipped[0][1]
+
+
+def test_two_notebooks_make_one_invalid_submission(tmp_path):
+    """Is a student folder with two notebooks one submission naming both, never a guess?"""
+    folder = tmp_path / "submitted" / "dave" / ASSIGNMENT_ID
+    touch(folder / "a.ipynb")
+    touch(folder / "b.ipynb")
+    assert discover([tmp_path / "submitted"]) == [
+        Submission("dave", folder, "Found 2 notebooks: a.ipynb, b.ipynb; submit exactly one.")]
+
+
+def test_links_on_the_way_make_the_submission_invalid(tmp_path):
+    """Are links as a student folder, an assignment folder or a notebook refused as invalid?"""
+    submitted, elsewhere = tmp_path / "submitted", tmp_path / "elsewhere"
+    touch(elsewhere / ASSIGNMENT_ID / NOTEBOOK_NAME)
+    submitted.mkdir()
+    (submitted / "erin").symlink_to(elsewhere)
+    (submitted / "fay").mkdir()
+    (submitted / "fay" / ASSIGNMENT_ID).symlink_to(elsewhere / ASSIGNMENT_ID)
+    (submitted / "gus" / ASSIGNMENT_ID).mkdir(parents=True)
+    (submitted / "gus" / ASSIGNMENT_ID / NOTEBOOK_NAME).symlink_to(
+        elsewhere / ASSIGNMENT_ID / NOTEBOOK_NAME)
+    found = {submission.student: submission for submission in discover([submitted])}
+    assert "erin is a symbolic link" in found["erin"].problem
+    assert "fay/mini_batch_gd is a symbolic link" in found["fay"].problem
+    with pytest.raises(InvalidSubmission, match="symbolic link"):
+        read_notebook(found["gus"].path)
+
+
+def test_outside_the_layout_nothing_is_named_after_a_student(tmp_path):
+    """Given the folder above submitted/, is a student's notebook reported, not graded as
+    someone else, while loose notebooks keep their file names?"""
+    nested = touch(tmp_path / "submitted" / "alice" / ASSIGNMENT_ID / NOTEBOOK_NAME)
+    loose = touch(tmp_path / "drafts" / "eve.ipynb")
+    found = find_submissions([tmp_path])
+    assert found.submissions == [Submission("eve", loose)]
+    assert [path for path, _ in found.skipped] == [nested]
+    assert "outside the layout <student>/mini_batch_gd/<notebook>.ipynb" in found.skipped[0][1]
