@@ -1,5 +1,6 @@
 """What students and their workers hand the grader is checked before anything is built on it."""
 
+import csv
 import json
 import os
 import socket
@@ -13,9 +14,11 @@ from autograder.assignment import ASSIGNMENT_ID, NOTEBOOK_NAME, REPO_ROOT
 from autograder.discover import Submission, discover, find_submissions
 from autograder.errors import InvalidSubmission
 from autograder.evidence import MALFORMED, MAX_TEXT, Evidence
+from autograder.feedback import render
 from autograder.graders.observations import problem_of
 from autograder.program import MAX_NOTEBOOK_BYTES, read_notebook
-from autograder.results import Status
+from autograder.report import write_csv, write_json
+from autograder.results import PartResult, Status, SubmissionResult
 from autograder.scenarios import probe_plan
 from autograder.untrusted import MAX_DEPTH, clean_text, nests_deeper_than
 
@@ -244,3 +247,31 @@ def test_outside_the_layout_nothing_is_named_after_a_student(tmp_path):
     assert found.submissions == [Submission("eve", loose)]
     assert [path for path, _ in found.skipped] == [nested]
     assert "outside the layout <student>/mini_batch_gd/<notebook>.ipynb" in found.skipped[0][1]
+
+
+# Reports
+
+
+def a_result(student: str, text: str = "") -> SubmissionResult:
+    parts = (PartResult("forward", 2.0, reason=text),)
+    return SubmissionResult(student, f"{student}.ipynb", Status.CRASHED, parts, reason=text)
+
+
+def test_csv_cells_never_run_as_formulas(tmp_path):
+    """Does a student id a spreadsheet would run as a formula land in the CSV as text?"""
+    students = ["=cmd|' calc'!A0", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "plain"]
+    write_csv([a_result(student) for student in students], tmp_path / "grades.csv")
+    rows = list(csv.reader((tmp_path / "grades.csv").open(newline="")))
+    assert [row[0] for row in rows[1:]] == [
+        "'=cmd|' calc'!A0", "'+1", "'-1", "'@SUM(A1)", "'\tx", "\ufffdx", "plain"]
+
+
+def test_reports_hold_valid_text_and_are_replaced_whole(tmp_path):
+    """Are JSON and feedback written from text holding a surrogate, with no temporary left?"""
+    results = [a_result("zoe\ud800", "bad \ud800 value <b>")]
+    write_json(results, tmp_path / "grades.json")
+    report = json.loads((tmp_path / "grades.json").read_text(encoding="utf-8"))
+    assert report[0]["reason"] == "bad \ufffd value <b>"
+    page = render(results[0])
+    assert "bad \ufffd value &lt;b&gt;" in page and page.encode("utf-8")
+    assert [path.name for path in tmp_path.iterdir()] == ["grades.json"]
