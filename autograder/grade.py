@@ -10,7 +10,9 @@
 Reporting (JSON, CSV, table, feedback) reads the results; it lives in report.py and feedback.py.
 """
 
+import sys
 import tempfile
+import traceback
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,7 +25,7 @@ from .errors import InvalidSubmission
 from .evidence import MALFORMED, Evidence
 from .judge import Case, judge
 from .program import assemble, read_notebook
-from .results import PartResult, Status, SubmissionResult
+from .results import CheckResult, PartResult, Status, SubmissionResult
 from .scenarios import probe_plan
 from .settings import EngineSettings
 
@@ -31,10 +33,21 @@ MALFORMED_SHOWN = 3
 """Malformed files named in a record's reason; the rest are counted."""
 
 
-def _invalid(submission: Submission, assignment: Assignment, reason: str) -> SubmissionResult:
+def _unchecked(submission: Submission, assignment: Assignment, status: Status,
+               reason: str) -> SubmissionResult:
+    """A result whose parts could not be checked at all, each saying why."""
     parts = tuple(PartResult(part.name, part.points, reason=reason) for part in assignment.parts)
-    return SubmissionResult(submission.student, str(submission.path), Status.INVALID, parts,
+    return SubmissionResult(submission.student, str(submission.path), status, parts,
                             reason=reason)
+
+
+def _grader_failed(submission: Submission, assignment: Assignment,
+                   error: Exception) -> SubmissionResult:
+    """A bug of ours met on one submission costs that one its result, not the class its run."""
+    traceback.print_exception(error, file=sys.stderr)
+    return _unchecked(submission, assignment, Status.CRASHED,
+                      f"The grader failed on this submission ({type(error).__name__}): an error "
+                      "on our side, not yours; your instructor will look at it.")
 
 
 def _read(submission: Submission, assignment: Assignment) -> dict:
@@ -80,6 +93,15 @@ def _status(evidence: Evidence, program: dict) -> tuple[Status, str]:
     return Status.GRADED, ""
 
 
+def _result(submission: Submission, case: Case, checks: dict[str, list[CheckResult]],
+            assignment: Assignment, seconds: float) -> SubmissionResult:
+    status, reason = _status(case.evidence, case.program)
+    parts = tuple(PartResult(part.name, part.points, tuple(checks.get(part.name, ())))
+                  for part in assignment.parts)
+    return SubmissionResult(submission.student, str(submission.path), status, parts,
+                            execution_time=seconds, reason=reason)
+
+
 @dataclass
 class Grading:
     """The results of a grading run, in the order of the submissions, and how many kept runs
@@ -112,10 +134,16 @@ def grade_submissions(submissions: list[Submission], *, settings: EngineSettings
     fingerprints: dict[str, str] = {}
     folders: dict[str, runs.RunFolder] = {}
 
+    by_student = {submission.student: submission for submission in submissions}
+
     def collect(job: pool.Job, worker_end: str, elapsed: float) -> None:
-        evidence = Evidence.read(job.scratch, probe_ids, worker_end)
-        cases.append(Case(key=job.key, evidence=evidence, program=job.program))
-        seconds[job.key] = elapsed
+        try:
+            evidence = Evidence.read(job.scratch, probe_ids, worker_end)
+        except Exception as error:  # noqa: BLE001 - see _grader_failed
+            results[job.key] = _grader_failed(by_student[job.key], assignment, error)
+        else:
+            cases.append(Case(key=job.key, evidence=evidence, program=job.program))
+            seconds[job.key] = elapsed
         on_progress(None)
 
     def finished(done: pool.Finished) -> None:
@@ -127,7 +155,12 @@ def grade_submissions(submissions: list[Submission], *, settings: EngineSettings
             try:
                 program = _read(submission, assignment)
             except InvalidSubmission as error:
-                results[submission.student] = _invalid(submission, assignment, str(error))
+                results[submission.student] = _unchecked(submission, assignment, Status.INVALID,
+                                                         str(error))
+                on_progress(results[submission.student])
+                continue
+            except Exception as error:  # noqa: BLE001 - see _grader_failed
+                results[submission.student] = _grader_failed(submission, assignment, error)
                 on_progress(results[submission.student])
                 continue
             folder = runs.RunFolder.for_student(root, submission.student)
@@ -144,15 +177,13 @@ def grade_submissions(submissions: list[Submission], *, settings: EngineSettings
         pool.run_jobs(jobs, plan, settings, finished)
         checks = judge(cases, assignment)
 
-    by_student = {submission.student: submission for submission in submissions}
     for case in cases:
-        status, reason = _status(case.evidence, case.program)
-        parts = tuple(PartResult(part.name, part.points, tuple(checks[case.key].get(part.name, ())))
-                      for part in assignment.parts)
         submission = by_student[case.key]
-        results[case.key] = SubmissionResult(submission.student, str(submission.path), status,
-                                             parts, execution_time=seconds[case.key],
-                                             reason=reason)
+        try:
+            results[case.key] = _result(submission, case, checks[case.key], assignment,
+                                        seconds[case.key])
+        except Exception as error:  # noqa: BLE001 - see _grader_failed
+            results[case.key] = _grader_failed(submission, assignment, error)
     return Grading([results[submission.student] for submission in submissions],
                    reused=len(cases) - len(jobs))
 

@@ -1,6 +1,14 @@
-"""What students and their workers hand the grader is checked before anything is built on it."""
+"""What students and their workers hand the grader is checked before anything is built on it.
 
+Unit tests of the bounded reader, the evidence schema, discovery and the reports, then one
+grading run of a class where each hostile submission (the rows of issue #8 about inputs and
+outputs) sits next to an honest one: every row must end with a record for everyone, the honest
+student's 10/10 untouched, and a clear status and reason on the attacker's record.
+"""
+
+import contextlib
 import csv
+import io
 import json
 import os
 import socket
@@ -9,11 +17,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from autograder import grade, probe
+from autograder import cli, grade, probe
 from autograder.assignment import ASSIGNMENT_ID, NOTEBOOK_NAME, REPO_ROOT
 from autograder.discover import Submission, discover, find_submissions
 from autograder.errors import InvalidSubmission
 from autograder.evidence import MALFORMED, MAX_TEXT, Evidence
+from autograder.examples import CORPUS_DIR, ExampleCase
 from autograder.feedback import render
 from autograder.graders.observations import problem_of
 from autograder.program import MAX_NOTEBOOK_BYTES, read_notebook
@@ -275,3 +284,179 @@ def test_reports_hold_valid_text_and_are_replaced_whole(tmp_path):
     page = render(results[0])
     assert "bad \ufffd value &lt;b&gt;" in page and page.encode("utf-8")
     assert [path.name for path in tmp_path.iterdir()] == ["grades.json"]
+
+
+# One class, graded once: each hostile submission next to honest ones
+
+SOLUTION = CORPUS_DIR / "correct_source_solution"
+HONEST = "honest"
+FORGE_PROBE = ("import sys\n"
+               "sys.modules['autograder.probe'].run_probe = lambda namespace, request, cells: {}")
+NESTED_WRITER = ("import sys\n"
+                 "def write_json(path, data):\n"
+                 "    path.write_bytes(b'[' * 100_000 + b']' * 100_000)\n"
+                 "sys.modules['autograder.worker'].write_json = write_json\n")
+FORMULA_NAME = "=cmd|' calc'!A0"
+
+
+def solution(name: str, extra_cell: str = "", forward: str = "") -> ExampleCase:
+    """The correct solution, with an extra cell after forward or another forward."""
+    edits = {"extra_cells": [{"after": "forward", "source": extra_cell}]} if extra_cell else {}
+    if forward:
+        edits["replace_cells"] = {"forward": forward}
+    return ExampleCase(name, SOLUTION, name, {}, {}, edits, None)
+
+
+RUN_IN_WORKERS = [
+    solution(HONEST),
+    solution("carol"),
+    solution("error_boom", FORGE_PROBE.replace("{}", '{"error": "boom"}')),
+    solution("nested_response", NESTED_WRITER),
+    solution("surrogate_message",
+             forward="def forward(x):\n    raise ValueError('bad ' + chr(0xD800) + ' value')\n"),
+    solution("huge_message", FORGE_PROBE.replace(
+        "{}", '{"error": {"type": "ValueError", "message": "x" * 10_000_000}}')),
+    solution("grader_bug"),
+]
+EVERYONE = {case.name for case in RUN_IN_WORKERS} | {"alice", "nested_notebook", "mallory",
+                                                      FORMULA_NAME}
+STRAY = Path("submitted", "alice", ASSIGNMENT_ID, "carol", ASSIGNMENT_ID, NOTEBOOK_NAME)
+
+
+@pytest.fixture(scope="module")
+def class_run(tmp_path_factory) -> dict:
+    """`python -m autograder grade` over the class, with a grader bug planted on `grader_bug`."""
+    root = tmp_path_factory.mktemp("class")
+    submitted = root / "submitted"
+    for case in RUN_IN_WORKERS:
+        case.write_submission(submitted)
+    stub = ExampleCase.load(CORPUS_DIR / "stub_unanswered")
+    for folder in (submitted / "alice", submitted / "alice" / ASSIGNMENT_ID / "carol"):
+        touch(folder / ASSIGNMENT_ID / NOTEBOOK_NAME).write_bytes(stub.notebook_bytes())
+    touch(submitted / "nested_notebook" / ASSIGNMENT_ID / NOTEBOOK_NAME).write_bytes(
+        b'{"cells": ' + b"[" * 200_000 + b"]" * 200_000 + b"}")
+    (submitted / "mallory" / ASSIGNMENT_ID).mkdir(parents=True)
+    (submitted / "mallory" / ASSIGNMENT_ID / NOTEBOOK_NAME).symlink_to(
+        REPO_ROOT / "solutions" / ASSIGNMENT_ID / NOTEBOOK_NAME)
+    formula = touch(root / "loose" / f"{FORMULA_NAME}.ipynb")
+    formula.write_bytes(solution(HONEST).notebook_bytes())
+
+    result = grade._result
+
+    def buggy_result(submission, *args):
+        if submission.student == "grader_bug":
+            raise RuntimeError("planted grader bug")
+        return result(submission, *args)
+
+    out, printed, warnings = root / "out", io.StringIO(), io.StringIO()
+    out.mkdir()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(grade, "_result", buggy_result)
+        patch.chdir(root)
+        with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(warnings):
+            code = cli.main(["grade", "--jobs", "2", "--cell-timeout", "3", "--probe-timeout", "3",
+                             "--work-dir", "work", "--json", "out/grades.json", "--csv",
+                             "out/grades.csv", "--feedback", "out/feedback", "submitted",
+                             str(formula.relative_to(root))])
+    with (out / "grades.csv").open(newline="") as handle:
+        rows = list(csv.reader(handle))
+    raw = (out / "grades.json").read_bytes()
+    return {"code": code, "records": {record["student"]: record for record in json.loads(raw)},
+            "raw": raw, "rows": rows, "stdout": printed.getvalue(),
+            "stderr": warnings.getvalue(), "feedback": out / "feedback"}
+
+
+def attacker(class_run: dict, student: str) -> dict:
+    """The attacker's record, once the run is known to have ended well for everyone else."""
+    assert class_run["code"] == 0, class_run["stderr"]
+    assert set(class_run["records"]) == EVERYONE
+    honest = class_run["records"][HONEST]
+    assert (honest["status"], honest["score"], honest["reason"]) == ("graded", 10, ""), honest
+    return class_run["records"][student]
+
+
+def outputs(record: dict) -> dict[str, str]:
+    return {test["name"]: test["output"] for test in record["tests"]}
+
+
+@pytest.mark.slow
+def test_probe_response_error_boom(class_run):
+    """Does a forged `{"error": "boom"}` for every probe make a crashed record, not an error?"""
+    record = attacker(class_run, "error_boom")
+    assert (record["status"], record["score"]) == ("crashed", 0)
+    assert "malformed output" in record["reason"] and "$.error is not an object" in record["reason"]
+    assert all("could not read what your code's run of calling" in output
+               for output in outputs(record).values())
+
+
+@pytest.mark.slow
+def test_response_nested_100000_levels(class_run):
+    """Do files nested 100,000 levels deep make a crashed record, not a RecursionError?"""
+    record = attacker(class_run, "nested_response")
+    assert (record["status"], record["score"]) == ("crashed", 0)
+    assert f"the file is nested more than {MAX_DEPTH} levels deep" in record["reason"]
+
+
+@pytest.mark.slow
+def test_notebook_nested_200000_levels(class_run):
+    """Is a notebook nested 200,000 levels deep an invalid record saying so?"""
+    record = attacker(class_run, "nested_notebook")
+    assert (record["status"], record["score"]) == ("invalid", 0)
+    assert f"more than {MAX_DEPTH} levels deep" in record["reason"]
+
+
+@pytest.mark.slow
+def test_exception_message_holding_a_lone_surrogate(class_run):
+    """Is a message holding \\ud800 reported cleaned, with every feedback page written?"""
+    record = attacker(class_run, "surrogate_message")
+    scores = {test["name"]: test["score"] for test in record["tests"]}
+    assert (record["status"], scores) == (
+        "graded", {"forward": 0, "dataloader_loop": 4, "batch20_trainer": 4})
+    assert "raised ValueError (bad \ufffd value)" in outputs(record)["forward"]
+    assert b"\\ud800" not in class_run["raw"]
+    assert len(list(class_run["feedback"].glob("*.html"))) == len(EVERYONE)
+    assert "bad \ufffd value" in (class_run["feedback"] / "surrogate_message.html").read_text()
+
+
+@pytest.mark.slow
+def test_forged_error_response_with_a_10_mb_message(class_run):
+    """Does a forged 10 MB error message stay out of the record and the feedback?"""
+    record = attacker(class_run, "huge_message")
+    assert (record["status"], record["score"]) == ("crashed", 0)
+    assert "the file is too large" in record["reason"]
+    assert len(json.dumps(record)) < 5000 and "x" * 300 not in json.dumps(record)
+    assert (class_run["feedback"] / "huge_message.html").stat().st_size < 5000
+
+
+@pytest.mark.slow
+def test_notebook_nested_in_another_students_folder(class_run):
+    """Is alice graded on her own notebook, the real carol kept, the nested file reported?"""
+    alice = attacker(class_run, "alice")
+    assert (alice["status"], alice["score"]) == ("graded", 0)
+    carol = class_run["records"]["carol"]
+    assert (carol["status"], carol["score"]) == ("graded", 10)
+    assert f"warning: {STRAY}: not graded: in alice's folder" in class_run["stderr"]
+
+
+@pytest.mark.slow
+def test_notebook_named_like_a_spreadsheet_formula(class_run):
+    """Does a notebook named `=cmd|' calc'!A0` reach the CSV as text, graded as any other?"""
+    record = attacker(class_run, FORMULA_NAME)
+    assert (record["status"], record["score"]) == ("graded", 10)
+    assert [row[0] for row in class_run["rows"] if row[0].endswith("A0")] == [f"'{FORMULA_NAME}"]
+
+
+@pytest.mark.slow
+def test_symlink_to_the_solution_notebook(class_run):
+    """Is a link to the solution notebook refused as invalid instead of graded 10/10?"""
+    record = attacker(class_run, "mallory")
+    assert (record["status"], record["score"]) == ("invalid", 0)
+    assert "symbolic link" in record["reason"]
+
+
+@pytest.mark.slow
+def test_grader_bug_on_one_submission(class_run):
+    """Does an exception while building one result make that one crashed, the run complete?"""
+    record = attacker(class_run, "grader_bug")
+    assert (record["status"], record["score"]) == ("crashed", 0)
+    assert record["reason"].startswith("The grader failed on this submission (RuntimeError)")
