@@ -89,12 +89,18 @@ def run_grade(paths: list[Path], *, settings: EngineSettings, work_dir: Path,
               feedback_dir: Path | None = None) -> int:
     """Grade, write the requested outputs, print the table and a summary line."""
     from . import feedback, report
-    from .grade import discover, grade_submissions
+    from .discover import find_submissions
+    from .grade import grade_submissions
+    from .untrusted import clean_text
 
     missing = [str(path) for path in paths if not path.exists()]
     if missing:
         raise GradingError(f"No such file or folder: {', '.join(missing)}")
-    submissions = discover(paths)
+    found = find_submissions(paths)
+    for path, reason in found.skipped:
+        print(clean_text(f"warning: {path}: {reason}", report.MAX_REPORT_TEXT, one_line=True),
+              file=sys.stderr)
+    submissions = found.submissions
     if not submissions:
         raise GradingError(f"No notebooks found under {', '.join(map(str, paths))}.")
     started = time.monotonic()

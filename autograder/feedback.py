@@ -1,9 +1,15 @@
-"""Feedback step: one HTML page per student with every part's score and what to fix."""
+"""Feedback step: one HTML page per student with every part's score and what to fix.
+
+Every text on a page is escaped and made valid (`clean_text`), so a student's own text can
+neither add markup nor stop the page from being written.
+"""
 
 import html
 from pathlib import Path
 
+from .report import MAX_REPORT_TEXT, write_atomically
 from .results import Status, SubmissionResult, file_stem
+from .untrusted import clean_text
 
 PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -33,10 +39,14 @@ PART_TITLES = {
 
 STATUS_NOTES = {
     Status.TIMEOUT: "Part of your notebook ran out of time, so some checks could not run.",
-    Status.CRASHED: "Part of your notebook stopped the Python process, so some checks could not "
-                    "run.",
+    Status.CRASHED: "Part of your notebook stopped the Python process or left output the grader "
+                    "could not read, so some checks could not run.",
     Status.INVALID: "Your file could not be read as a notebook, so nothing could be graded.",
 }
+
+
+def _html(text: str) -> str:
+    return html.escape(clean_text(text, MAX_REPORT_TEXT))
 
 
 def render(result: SubmissionResult) -> str:
@@ -44,16 +54,15 @@ def render(result: SubmissionResult) -> str:
     for part in result.tests:
         full = part.score == part.max_score
         lines = part.output.splitlines() or ["All checks passed."]
-        items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
+        items = "".join(f"<li>{_html(line)}</li>" for line in lines)
         parts.append(
             f'<section class="{"full" if full else "lost"}"><h2>'
-            f"{html.escape(PART_TITLES.get(part.name, part.name))}"
+            f"{_html(PART_TITLES.get(part.name, part.name))}"
             f'<span class="score">{part.score:g} / {part.max_score:g}</span></h2>'
             f"<ul>{items}</ul></section>")
     note = STATUS_NOTES.get(result.status)
-    note_html = (f'<p class="note">{html.escape(note)} {html.escape(result.reason)}</p>'
-                 if note else "")
-    return PAGE.format(student=html.escape(result.student), score=f"{result.score:g}",
+    note_html = f'<p class="note">{_html(note)} {_html(result.reason)}</p>' if note else ""
+    return PAGE.format(student=_html(result.student), score=f"{result.score:g}",
                        max_score=f"{result.max_score:g}", note=note_html, parts="\n".join(parts))
 
 
@@ -63,6 +72,6 @@ def write_feedback(results: list[SubmissionResult], folder: Path) -> list[Path]:
     paths = []
     for result in results:
         path = folder / f"{file_stem(result.student)}.html"
-        path.write_text(render(result), encoding="utf-8")
+        write_atomically(path, render(result))
         paths.append(path)
     return paths

@@ -11,85 +11,61 @@
 Reporting (JSON, CSV, table, feedback) reads the results; it lives in report.py and feedback.py.
 """
 
+import sys
 import tempfile
+import traceback
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import pool, runs, sandbox
-from .assignment import ASSIGNMENT_ID, Assignment, load_assignment
+from .assignment import Assignment, load_assignment
+from .discover import Submission, discover
 from .errors import InvalidSubmission
-from .evidence import Evidence, evidence_files
+from .evidence import MALFORMED, Evidence, evidence_files
 from .judge import Case, judge
 from .program import assemble, read_notebook
-from .results import PartResult, Status, SubmissionResult
+from .results import CheckResult, PartResult, Status, SubmissionResult
 from .scenarios import probe_plan
 from .settings import EngineSettings
 
-
-@dataclass(frozen=True)
-class Submission:
-    student: str
-    path: Path
+MALFORMED_SHOWN = 3
+"""Malformed files named in a record's reason; the rest are counted."""
 
 
-def discover(paths: Iterable[Path]) -> list[Submission]:
-    """Submissions under the given paths: notebooks, or folders in nbgrader's
-    `submitted/<student>/<assignment>/` layout (a student folder without a notebook still counts).
-    """
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            assignment_folders = sorted(folder for folder in path.glob(f"**/{ASSIGNMENT_ID}")
-                                        if folder.is_dir())
-            for folder in assignment_folders:
-                notebooks = sorted(folder.glob("*.ipynb"))
-                found.extend(notebooks or [folder])
-            loose = [notebook for notebook in sorted(path.rglob("*.ipynb"))
-                     if notebook.parent not in assignment_folders
-                     and ".ipynb_checkpoints" not in notebook.parts]
-            found.extend(loose)
-        else:
-            found.append(path)
-    submissions, taken = [], set()
-    for path in found:
-        student = _student_id(path)
-        unique, copy = student, 1
-        while unique in taken:
-            copy += 1
-            unique = f"{student}#{copy}"
-        taken.add(unique)
-        submissions.append(Submission(unique, path))
-    return submissions
-
-
-def _student_id(path: Path) -> str:
-    if path.name == ASSIGNMENT_ID and path.is_dir():
-        return path.parent.name
-    if path.parent.name == ASSIGNMENT_ID:
-        return path.parent.parent.name
-    return path.stem
-
-
-def _invalid(submission: Submission, assignment: Assignment, reason: str) -> SubmissionResult:
+def _unchecked(submission: Submission, assignment: Assignment, status: Status,
+               reason: str) -> SubmissionResult:
+    """A result whose parts could not be checked at all, each saying why."""
     parts = tuple(PartResult(part.name, part.points, reason=reason) for part in assignment.parts)
-    return SubmissionResult(submission.student, str(submission.path), Status.INVALID, parts,
+    return SubmissionResult(submission.student, str(submission.path), status, parts,
                             reason=reason)
 
 
+def _grader_failed(submission: Submission, assignment: Assignment,
+                   error: Exception) -> SubmissionResult:
+    """A bug of ours met on one submission costs that one its result, not the class its run."""
+    traceback.print_exception(error, file=sys.stderr)
+    return _unchecked(submission, assignment, Status.CRASHED,
+                      f"The grader failed on this submission ({type(error).__name__}): an error "
+                      "on our side, not yours; your instructor will look at it.")
+
+
 def _read(submission: Submission, assignment: Assignment) -> dict:
-    if submission.path.is_dir():
-        raise InvalidSubmission(f"No notebook (.ipynb file) was found in {submission.path}.")
+    if submission.problem:
+        raise InvalidSubmission(submission.problem)
     return assemble(assignment, read_notebook(submission.path)).to_json()
 
 
 def _status(evidence: Evidence, program: dict) -> tuple[Status, str]:
-    """Timeout if anything ran out of time; crashed if any process ended early; else graded."""
+    """Timeout if anything ran out of time; crashed if any process ended early or left files
+    the grader could not read; else graded."""
     labels = [cell["label"] for cell in program["cells"]]
     timeouts, crashes = [], []
     if evidence.worker_end == "timeout":
         timeouts.append("the notebook did not finish in time")
+    elif MALFORMED in evidence.main:
+        pass  # where the notebook stopped is unknown: `evidence.malformed` says why, below
     elif evidence.worker_end != "ok" or not evidence.main.get("finished"):
         running = min(len(evidence.main.get("cells", [])), len(labels) - 1)
         crashes.append(f"the notebook's process ended in the cell `{labels[running]}`")
@@ -106,6 +82,11 @@ def _status(evidence: Evidence, program: dict) -> tuple[Status, str]:
             timeouts.append(f"part {name} did not finish in time")
         elif part.section is None or any("lost" in response for response in responses):
             crashes.append(f"part {name} ended the Python process")
+    if evidence.malformed:
+        more = len(evidence.malformed) - MALFORMED_SHOWN
+        crashes.append("the grader could not read what the run left (malformed output: "
+                       + "; ".join(evidence.malformed[:MALFORMED_SHOWN])
+                       + (f"; and {more} more" if more > 0 else "") + ")")
     if timeouts:
         return Status.TIMEOUT, "; ".join(dict.fromkeys(timeouts))
     if crashes:
@@ -114,6 +95,16 @@ def _status(evidence: Evidence, program: dict) -> tuple[Status, str]:
 
 
 RUN_AGAIN = "run again on a fresh grading server: the first one stopped while running it"
+
+
+def _result(submission: Submission, case: Case, checks: dict[str, list[CheckResult]],
+            assignment: Assignment, seconds: float, note: str | None) -> SubmissionResult:
+    status, reason = _status(case.evidence, case.program)
+    parts = tuple(PartResult(part.name, part.points, tuple(checks.get(part.name, ())))
+                  for part in assignment.parts)
+    return SubmissionResult(submission.student, str(submission.path), status, parts,
+                            execution_time=seconds,
+                            reason="; ".join(filter(None, (reason, note))))
 
 
 @dataclass
@@ -149,11 +140,17 @@ def grade_submissions(submissions: list[Submission], *, settings: EngineSettings
     folders: dict[str, runs.RunFolder] = {}
     notes: dict[str, str] = {}
 
+    by_student = {submission.student: submission for submission in submissions}
+
     def collect(key: str, folder: runs.RunFolder, worker_end: str, elapsed: float,
                 program: dict) -> None:
-        evidence = Evidence.read(folder.evidence, probe_ids, worker_end)
-        cases.append(Case(key=key, evidence=evidence, program=program))
-        seconds[key] = elapsed
+        try:
+            evidence = Evidence.read(folder.evidence, probe_ids, worker_end)
+        except Exception as error:  # noqa: BLE001 - see _grader_failed
+            results[key] = _grader_failed(by_student[key], assignment, error)
+        else:
+            cases.append(Case(key=key, evidence=evidence, program=program))
+            seconds[key] = elapsed
         on_progress(None)
 
     def finished(done: pool.Finished) -> None:
@@ -168,7 +165,12 @@ def grade_submissions(submissions: list[Submission], *, settings: EngineSettings
             try:
                 program = _read(submission, assignment)
             except InvalidSubmission as error:
-                results[submission.student] = _invalid(submission, assignment, str(error))
+                results[submission.student] = _unchecked(submission, assignment, Status.INVALID,
+                                                         str(error))
+                on_progress(results[submission.student])
+                continue
+            except Exception as error:  # noqa: BLE001 - see _grader_failed
+                results[submission.student] = _grader_failed(submission, assignment, error)
                 on_progress(results[submission.student])
                 continue
             folder = runs.RunFolder.for_student(root, submission.student)
@@ -187,16 +189,13 @@ def grade_submissions(submissions: list[Submission], *, settings: EngineSettings
         pool.run_jobs(jobs, settings, root, finished)
         checks = judge(cases, assignment)
 
-    by_student = {submission.student: submission for submission in submissions}
     for case in cases:
-        status, reason = _status(case.evidence, case.program)
-        parts = tuple(PartResult(part.name, part.points, tuple(checks[case.key].get(part.name, ())))
-                      for part in assignment.parts)
         submission = by_student[case.key]
-        reason = "; ".join(filter(None, (reason, notes.get(case.key))))
-        results[case.key] = SubmissionResult(submission.student, str(submission.path), status,
-                                             parts, execution_time=seconds[case.key],
-                                             reason=reason)
+        try:
+            results[case.key] = _result(submission, case, checks[case.key], assignment,
+                                        seconds[case.key], notes.get(case.key))
+        except Exception as error:  # noqa: BLE001 - see _grader_failed
+            results[case.key] = _grader_failed(submission, assignment, error)
     confinement = sandbox.describe() if settings.confined else "none (--no-sandbox)"
     return Grading([replace(results[submission.student], sandbox=confinement)
                     for submission in submissions], reused=len(cases) - len(jobs))

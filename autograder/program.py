@@ -5,14 +5,14 @@ cells and test cells come from the release, so editing or deleting them changes 
 missing answer cell is empty. Extra cells keep their place after the template cell they follow.
 """
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from .assignment import Assignment, CellKind
 from .errors import InvalidSubmission
+from .untrusted import MAX_DEPTH, Refusal, RefusedFile, read_json
 
-MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
+MAX_NOTEBOOK_BYTES = 50 * 2**20
 
 
 @dataclass(frozen=True)
@@ -42,22 +42,29 @@ class Program:
                 "sections": [section.__dict__ for section in self.sections]}
 
 
+REFUSALS = {
+    Refusal.MISSING: "The file could not be found.",
+    Refusal.SYMLINK: "The file is a symbolic link, not a notebook: submit the .ipynb file itself.",
+    Refusal.SPECIAL: "The file is not a regular file (it is a folder, a pipe or a device): "
+                     "submit the .ipynb file saved by Jupyter.",
+    Refusal.UNREADABLE: "The file could not be read.",
+    Refusal.EMPTY: "The file is empty: submit the saved .ipynb notebook.",
+    Refusal.TOO_LARGE: f"The file is larger than {MAX_NOTEBOOK_BYTES // 2**20} MiB; a notebook "
+                       "for this lab is far smaller. Clear the outputs and submit again.",
+    Refusal.TOO_DEEP: f"The file nests lists and objects more than {MAX_DEPTH} levels deep, which "
+                      "a Jupyter notebook never does: submit the .ipynb file saved by Jupyter.",
+    Refusal.NOT_JSON: "The file is not a Jupyter notebook (it is not valid JSON): submit the "
+                      ".ipynb file saved by Jupyter.",
+}
+"""What a student reads when their file is refused."""
+
+
 def read_notebook(path: Path) -> list[dict]:
     """The code cells of a notebook file as dicts with `grade_id` (or None) and `source`."""
     try:
-        size = path.stat().st_size
-    except OSError as error:
-        raise InvalidSubmission(f"The file could not be opened: {error.strerror}.") from None
-    if size == 0:
-        raise InvalidSubmission("The file is empty: submit the saved .ipynb notebook.")
-    if size > MAX_NOTEBOOK_BYTES:
-        raise InvalidSubmission(f"The file is {size // 2**20} MiB; a notebook for this lab is "
-                                "far smaller. Clear the outputs and submit again.")
-    try:
-        notebook = json.loads(path.read_bytes())
-    except (UnicodeDecodeError, ValueError):
-        raise InvalidSubmission("The file is not a Jupyter notebook (it is not valid JSON): "
-                                "submit the .ipynb file saved by Jupyter.") from None
+        notebook = read_json(path, MAX_NOTEBOOK_BYTES)
+    except RefusedFile as refused:
+        raise InvalidSubmission(REFUSALS[refused.refusal]) from None
     cells = notebook.get("cells") if isinstance(notebook, dict) else None
     if not isinstance(cells, list):
         raise InvalidSubmission("The file is JSON but not a Jupyter notebook (it has no list of "

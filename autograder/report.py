@@ -1,29 +1,74 @@
-"""Report step: the JSON report, the CSV grade sheet, the summary table and progress line."""
+"""Report step: the JSON report, the CSV grade sheet, the summary table and progress line.
+
+Reports are opened by people and their tools, and hold text from students (ids, error messages):
+every text is made valid (`clean_text`) as it is written, whatever checked it before; a CSV cell
+a spreadsheet would run as a formula is neutralised; files are replaced in one step.
+"""
 
 import csv
+import io
 import json
+import os
+import secrets
 import sys
 from collections import Counter
 from pathlib import Path
 
 from .results import SubmissionResult
+from .untrusted import clean_text
+
+MAX_REPORT_TEXT = 10_000
+"""Longest text in a report; what students' code produced was cut far shorter on the way in."""
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace `path` in one step: a reader sees the old file or the whole new one, never a part
+    (a temporary file in the same folder, then os.replace)."""
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        with temporary.open("x", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def _clean(value):
+    """The same JSON value with every text in it valid."""
+    if isinstance(value, str):
+        return clean_text(value, MAX_REPORT_TEXT)
+    if isinstance(value, dict):
+        return {_clean(key): _clean(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_clean(item) for item in value]
+    return value
 
 
 def write_json(results: list[SubmissionResult], path: Path) -> None:
     """One object per submission, in the contract's shape (see DESIGN.md)."""
-    path.write_text(json.dumps([result.to_dict() for result in results], indent=2) + "\n")
+    report = _clean([result.to_dict() for result in results])
+    write_atomically(path, json.dumps(report, indent=2) + "\n")
 
 
 def write_csv(results: list[SubmissionResult], path: Path) -> None:
     """One row per student: status, one column per part, total."""
     parts = [part.name for part in results[0].tests] if results else []
-    with path.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["student", "status", *parts, "total", "max_score"])
-        for result in results:
-            writer.writerow([result.student, result.status.value,
-                             *(_number(part.score) for part in result.tests),
-                             _number(result.score), _number(result.max_score)])
+    sheet = io.StringIO()
+    writer = csv.writer(sheet)
+    writer.writerow(["student", "status", *parts, "total", "max_score"])
+    for result in results:
+        writer.writerow([_cell(result.student), result.status.value,
+                         *(_number(part.score) for part in result.tests),
+                         _number(result.score), _number(result.max_score)])
+    write_atomically(path, sheet.getvalue())
+
+
+def _cell(text: str) -> str:
+    """Text for a spreadsheet: valid, and shown as text even where it reads as a formula."""
+    text = clean_text(text, MAX_REPORT_TEXT)
+    return f"'{text}" if text.startswith(FORMULA_START) else text
 
 
 def _number(value: float) -> str:
@@ -36,7 +81,7 @@ def table(results: list[SubmissionResult]) -> str:
         return ""
     parts = [part.name for part in results[0].tests]
     header = ["student", "status", *parts, "total"]
-    rows = [[result.student, result.status.value,
+    rows = [[clean_text(result.student, MAX_REPORT_TEXT, one_line=True), result.status.value,
              *(f"{_number(part.score)}/{_number(part.max_score)}" for part in result.tests),
              f"{_number(result.score)}/{_number(result.max_score)}"] for result in results]
     widths = [max(len(row[column]) for row in [header, *rows]) for column in range(len(header))]

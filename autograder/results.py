@@ -17,7 +17,8 @@ def file_stem(student: str) -> str:
     if SAFE_STEM.fullmatch(student):
         return student
     readable = re.sub(r"[^\w.#-]", "_", student).lstrip(".")[:60]
-    return f"{readable}-{hashlib.sha256(student.encode()).hexdigest()[:8]}"
+    digest = hashlib.sha256(student.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return f"{readable}-{digest}"
 
 
 class Status(str, Enum):

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from autograder.grade import discover
+from autograder.discover import discover
 from autograder.report import summary, table, write_csv, write_json
 from autograder.results import CheckResult, PartResult, Status, SubmissionResult, file_stem
 
@@ -32,10 +32,18 @@ def test_loose_notebooks_use_their_stem(tmp_path):
 
 
 def test_student_folder_without_notebook_still_counts(tmp_path):
-    """Does a student folder holding no notebook still become a submission (to be invalid)?"""
-    (tmp_path / "submitted" / "dave" / "mini_batch_gd").mkdir(parents=True)
-    touch(tmp_path / "submitted" / "dave" / "mini_batch_gd" / "notes.txt")
-    assert [item.student for item in discover([tmp_path / "submitted"])] == ["dave"]
+    """Does a student folder holding no notebook still become a submission, invalid saying why?"""
+    folder = tmp_path / "submitted" / "dave" / "mini_batch_gd"
+    touch(folder / "notes.txt")
+    [found] = discover([tmp_path / "submitted"])
+    assert (found.student, found.problem) == (
+        "dave", f"No notebook (.ipynb file) was found in {folder}.")
+
+
+def test_a_notebook_given_by_path_is_named_by_its_stem(tmp_path):
+    """Is a notebook given as a file named after the file, wherever it lies?"""
+    path = touch(tmp_path / "submitted" / "alice" / "mini_batch_gd" / "mini_batch_gd.ipynb")
+    assert [item.student for item in discover([path])] == ["mini_batch_gd"]
 
 
 def test_duplicate_ids_are_made_unique(tmp_path):

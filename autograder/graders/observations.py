@@ -6,7 +6,7 @@ which accepts only the exact shapes the worker's `describe` produces.
 
 import math
 
-from autograder.evidence import PartEvidence
+from autograder.evidence import MALFORMED, PartEvidence
 
 
 class Fail(AssertionError):
@@ -81,9 +81,17 @@ def _error_hint(kind: str, message: str, error: dict) -> str:
     return ""
 
 
+def unreadable(run: str) -> str:
+    """The sentence for a run whose output broke the shape an honest worker writes."""
+    return (f"The grader could not read what your code's run of {run[:1].lower()}{run[1:]} "
+            "produced (malformed output), so it could not be checked.")
+
+
 def problem_of(response: dict | None, call: str, section_error: str | None = None) -> str | None:
     """Why a probe response holds no result, or None when it does. When the part's own cells
     raised too, their error is the cause worth reporting (a probe only finds what it left)."""
+    if response is not None and MALFORMED in response:
+        return unreadable(call)
     if section_error and (response is None or {"lost", "skipped", "error"} & set(response)):
         return section_error
     if response is None or "lost" in response:
@@ -98,6 +106,8 @@ def problem_of(response: dict | None, call: str, section_error: str | None = Non
 
 def section_problem(evidence: PartEvidence) -> str | None:
     """The first error raised by the part's own cells (its answer and the given cells after it)."""
+    if MALFORMED in evidence.section:
+        return unreadable("the cells of this part")
     for record in evidence.section.get("cells", []):
         call = f"Running the cell `{record.get('cell')}`"
         if record.get("timeout"):
