@@ -2,8 +2,9 @@
 
 A student id comes only from nbgrader's exact layout `<folder>/<student>/<assignment>/<notebook>`
 under a folder given: a notebook anywhere else in a student's folder is reported, and never
-graded under another name. Notebooks outside that layout (a file given, or files in an ordinary
-folder) are named after their file, made unique. Symbolic links are never followed below a
+graded under another name. A notebook given as a file is its student's when it sits in that
+layout; other notebooks (files given, or files in an ordinary folder) are named after their file,
+made unique. Symbolic links are never followed below a
 folder given: on the way to a student's notebook they make the submission invalid, as do two
 notebooks for one student; nothing is guessed.
 """
@@ -50,7 +51,7 @@ def find_submissions(paths: Iterable[Path]) -> Discovery:
     found = Discovery()
     named: list[Submission] = []
     for path in paths:
-        named += _search(path, found) if path.is_dir() else [Submission(path.stem, path)]
+        named += _search(path, found) if path.is_dir() else [Submission(_file_id(path), path)]
     taken: set[str] = set()
     for submission in named:
         student = clean_text(submission.student, MAX_ID, one_line=True)
@@ -61,6 +62,11 @@ def find_submissions(paths: Iterable[Path]) -> Discovery:
         taken.add(unique)
         found.submissions.append(Submission(unique, submission.path, submission.problem))
     return found
+
+
+def _file_id(path: Path) -> str:
+    """A notebook given as a file: its student when it sits in the layout, else its stem."""
+    return path.parent.parent.name if path.parent.name == ASSIGNMENT_ID else path.stem
 
 
 def _entries(folder: Path) -> list[os.DirEntry]:

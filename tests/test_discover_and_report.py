@@ -40,10 +40,14 @@ def test_student_folder_without_notebook_still_counts(tmp_path):
         "dave", f"No notebook (.ipynb file) was found in {folder}.")
 
 
-def test_a_notebook_given_by_path_is_named_by_its_stem(tmp_path):
-    """Is a notebook given as a file named after the file, wherever it lies?"""
-    path = touch(tmp_path / "submitted" / "alice" / "mini_batch_gd" / "mini_batch_gd.ipynb")
-    assert [item.student for item in discover([path])] == ["mini_batch_gd"]
+def test_a_notebook_given_by_path_in_the_layout_is_its_students(tmp_path):
+    """Is a notebook given as a file named after its student folder when it sits in the
+    layout (a shell glob over submitted/), and after the file elsewhere?"""
+    alice = touch(tmp_path / "submitted" / "alice" / "mini_batch_gd" / "mini_batch_gd.ipynb")
+    bob = touch(tmp_path / "submitted" / "bob" / "mini_batch_gd" / "mini_batch_gd.ipynb")
+    loose = touch(tmp_path / "submitted" / "alice" / "notes" / "mini_batch_gd.ipynb")
+    assert [item.student for item in discover([alice, bob, loose])] == [
+        "alice", "bob", "mini_batch_gd"]
 
 
 def test_duplicate_ids_are_made_unique(tmp_path):
