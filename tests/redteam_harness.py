@@ -409,21 +409,21 @@ def _alive(pid: int) -> bool:
     return ")" in stat and stat[stat.rindex(")") + 2:][:1] not in ("Z", "X")
 
 
-def tree_memory_mb(root: int) -> float:
-    """Memory of a process tree in MiB: the sum of proportional set sizes (shared pages of
-    forked workers counted once), resident size where PSS cannot be read."""
-    table = process_table(details=False)
-    total_kb = 0
-    for pid in descendants(table, root):
-        rollup = _read(f"/proc/{pid}/smaps_rollup")
-        pss = [line.split()[1] for line in rollup.splitlines() if line.startswith("Pss:")]
-        if pss:
-            total_kb += int(pss[0])
-            continue
-        statm = _read(f"/proc/{pid}/statm").split()
-        if len(statm) > 1:
-            total_kb += int(statm[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
-    return total_kb / 1024
+class MachineMemory:
+    """Memory the machine has given out since this object was made, in MiB (MemTotal less
+    MemAvailable): what a submission over its limit would take from everyone. The sum of the
+    grading processes' sizes overcounts, since a box's processes share pages with the server."""
+
+    def __init__(self):
+        self.baseline = self.used()
+
+    @staticmethod
+    def used() -> float:
+        fields = dict(line.split(":", 1) for line in _read("/proc/meminfo").splitlines())
+        return (int(fields["MemTotal"].split()[0]) - int(fields["MemAvailable"].split()[0])) / 1024
+
+    def sample(self) -> float:
+        return self.used() - self.baseline
 
 
 class Sampler:

@@ -24,7 +24,6 @@ and otherwise fail without running.
 
 import dataclasses
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -39,6 +38,7 @@ from redteam_harness import (
     REDTEAM_DIR,
     DiskWatch,
     LoopbackListeners,
+    MachineMemory,
     ProcessWatch,
     attack_names,
     check_report,
@@ -53,7 +53,6 @@ from redteam_harness import (
     matches,
     run_grading,
     tracked_files,
-    tree_memory_mb,
 )
 
 pytestmark = pytest.mark.slow
@@ -92,7 +91,7 @@ def redteam_template(repo_root, tmp_path_factory) -> Template:
         case.write_submission(course / "submitted")
     canary = load_case(REDTEAM_DIR / CANARY)
     canary.example.write_submission(course / "submitted")
-    run = run_grading(course, monitor=lambda: tree_memory_mb(os.getpid()))
+    run = run_grading(course, monitor=MachineMemory().sample)
     expectations = {name: [case.expected] for name, case in honest_cases().items()}
     expectations[CANARY] = [{"status": status} for status in ("graded", "crashed", "timeout")]
     problems = check_report(course, run, "the honest class alone", expectations)
@@ -181,7 +180,7 @@ def test_attack_is_contained(name, redteam_template, loopback, repo_root, tmp_pa
     loopback.reset()
     watch = ProcessWatch(course)
     disk = DiskWatch(course) if case.monitor == "disk" else None
-    monitor = {"memory": lambda: tree_memory_mb(os.getpid()),
+    monitor = {"memory": MachineMemory().sample,
                "disk": disk.sample if disk else None}.get(case.monitor or "")
     try:
         extra = (["--rerun"] if case.victims_running else []) + case.cli_args
@@ -193,8 +192,8 @@ def test_attack_is_contained(name, redteam_template, loopback, repo_root, tmp_pa
         if case.monitor == "memory":
             allowed = redteam_template.memory_peak_mb + _option(case.cli_args, "--memory-mb")
             if (run.peak or 0) > allowed:
-                problems.append(f"the grading run's processes held {run.peak:.0f} MiB at their "
-                                f"peak: more than the honest class alone "
+                problems.append(f"the machine gave the grading run {run.peak:.0f} MiB at its "
+                                f"peak: more than to the honest class alone "
                                 f"({redteam_template.memory_peak_mb:.0f} MiB) plus --memory-mb")
         if disk:
             if disk.files_peak > DISK_FILES_MB or (run.peak or 0) > DISK_DROP_MB:
