@@ -23,7 +23,7 @@ from .evidence import Evidence
 from .judge import Case, judge
 from .program import assemble, read_notebook
 from .results import PartResult, Status, SubmissionResult
-from .scenarios import probe_plan
+from .scenarios import HIDDEN_SCENARIOS
 from .settings import EngineSettings
 
 
@@ -133,8 +133,9 @@ def grade_submissions(submissions: list[Submission], *, settings: EngineSettings
     (results of run notebooks exist only after judging).
     """
     settings = settings or EngineSettings()
+    scenarios = HIDDEN_SCENARIOS
     assignment = assignment or load_assignment()
-    plan = probe_plan()
+    plan = scenarios.probe_plan()
     probe_ids = {item["part"]: [probe["id"] for probe in item["probes"]] for item in plan["parts"]}
     helpers = assignment.helper_files()
     results: dict[str, SubmissionResult] = {}
@@ -146,7 +147,8 @@ def grade_submissions(submissions: list[Submission], *, settings: EngineSettings
 
     def collect(job: pool.Job, worker_end: str, elapsed: float) -> None:
         evidence = Evidence.read(job.scratch, probe_ids, worker_end)
-        cases.append(Case(key=job.key, evidence=evidence, program=job.program))
+        cases.append(Case(key=job.key, evidence=evidence, program=job.program,
+                          scenarios=scenarios))
         seconds[job.key] = elapsed
         on_progress(None)
 

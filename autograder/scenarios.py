@@ -5,6 +5,7 @@ computed here in the grader process. The scenarios differ from the notebook's ow
 start values and epoch counts, so numbers copied from the notebook cannot pass them.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
@@ -14,6 +15,7 @@ from solutions import reference
 
 LR = 0.1
 """The notebook's learning rate; the graders read nothing else of the student's `lr`."""
+
 
 
 @dataclass(frozen=True)
@@ -61,43 +63,13 @@ def _train(scenario: TrainingScenario, batch_size: int) -> reference.Training:
                            batch_size=batch_size, epochs=scenario.epochs)
 
 
-TRAINING_SCENARIOS = (
-    TrainingScenario("notebook_run", "the notebook's own run (10 epochs from w = -15, b = -10)",
-                     w0=-15.0, b0=-10.0, epochs=10, from_notebook=True),
-    TrainingScenario("other_data", "a hidden test with other data and other start values "
-                     "(3 epochs)", w0=4.0, b0=-6.0, epochs=3,
-                     data=Data(seed=11, slope=-2.0, bias=3.0, noise=0.3)),
-    TrainingScenario("one_epoch", "a hidden test with other start values (1 epoch)",
-                     w0=-3.5, b0=2.0, epochs=1),
-    TrainingScenario("converge", "a hidden test with new noisy data on the line y = x - 1 "
-                     "(10 epochs from w = 10, b = 12)", w0=10.0, b0=12.0, epochs=10,
-                     data=Data(seed=7)),
-)
+NOTEBOOK_RUN = TrainingScenario(
+    "notebook_run", "the notebook's own run (10 epochs from w = -15, b = -10)",
+    w0=-15.0, b0=-10.0, epochs=10, from_notebook=True)
 CONVERGENCE_SCENARIO = "converge"
 CONVERGENCE_TOLERANCE = 0.1
 """Correct training ends within 0.045 of slope 1, bias -1 here (measured: batch 1, 5, 10, 20);
 full-batch descent is still 1.4 away from the bias, so 0.1 separates converged from not."""
-
-
-@dataclass(frozen=True)
-class ForwardScenario:
-    id: str
-    x: list | float
-    w: float
-    b: float
-
-    def expected(self) -> torch.Tensor:
-        w, b = torch.tensor(self.w), torch.tensor(self.b)
-        return reference.forward(torch.tensor(self.x), w, b)
-
-
-FORWARD_SCENARIOS = (
-    ForwardScenario("column_of_7", [[-2.5], [-1.0], [0.0], [0.5], [1.25], [3.0], [7.5]],
-                    w=0.5, b=-2.0),
-    ForwardScenario("column_of_3", [[10.0], [-20.0], [35.5]], w=-3.0, b=4.0),
-    ForwardScenario("column_of_1", [[4.0]], w=-1.5, b=-0.5),
-    ForwardScenario("scalar", 1.5, w=2.0, b=0.25),
-)
 
 
 @dataclass(frozen=True)
@@ -113,6 +85,61 @@ TRAINERS = {
     "dataloader_loop": Trainer("train_model_SGD", "LOSS_SGD", batch_size=1),
     "batch20_trainer": Trainer("my_train_model", "LOSS_MINI20", batch_size=20),
 }
+
+FORWARD_MISTAKES: dict[str, Callable[[float, float, float], float]] = {
+    "bias_missing": lambda x, w, b: w * x,
+    "bias_subtracted": lambda x, w, b: w * x - b,
+    "w_b_swapped": lambda x, w, b: b * x + w,
+}
+"""Beginners' forwards the graders name in their hint (see graders/test_forward.py)."""
+
+
+@dataclass(frozen=True)
+class ForwardScenario:
+    """forward(x) on one input: an (n, 1) column holding `values`, or a 0-d scalar."""
+
+    id: str
+    values: tuple[float, ...]
+    w: float
+    b: float
+    scalar: bool = False
+
+    @property
+    def x(self) -> list | float:
+        """The input as the worker receives it."""
+        return self.values[0] if self.scalar else [[value] for value in self.values]
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return () if self.scalar else (len(self.values), 1)
+
+    def expected(self) -> list[float]:
+        """What a correct forward returns, element by element."""
+        w, b = torch.tensor(self.w), torch.tensor(self.b)
+        return reference.forward(torch.tensor(self.x), w, b).flatten().tolist()
+
+    def mistaken(self, mistake: str) -> list[float]:
+        """What one of the FORWARD_MISTAKES returns, element by element."""
+        return [FORWARD_MISTAKES[mistake](value, self.w, self.b) for value in self.values]
+
+
+@dataclass(frozen=True)
+class Scenarios:
+    """Every probe the graders send, and (through the reference) what it should give."""
+
+    forward: tuple[ForwardScenario, ...]
+    training: tuple[TrainingScenario, ...]
+
+    def probe_plan(self) -> dict:
+        """Every part's probes, as the plain data the worker receives."""
+        parts = [{"part": "forward", "supply_forward": False, "probes": [
+            {"id": scenario.id, "kind": "forward", "x": scenario.x, "w": scenario.w,
+             "b": scenario.b} for scenario in self.forward]}]
+        for part, trainer in TRAINERS.items():
+            # Training parts get a correct forward: a wrong forward costs only forward's points.
+            parts.append({"part": part, "supply_forward": True, "probes": [
+                _training_request(trainer, scenario) for scenario in self.training]})
+        return {"parts": parts}
 
 
 def _data_lists(data: Data) -> dict:
@@ -131,13 +158,22 @@ def _training_request(trainer: Trainer, scenario: TrainingScenario) -> dict:
             "b0": scenario.b0, **_data_lists(scenario.data)}
 
 
-def probe_plan() -> dict:
-    """Every part's probes, as the plain data the worker receives."""
-    parts = [{"part": "forward", "supply_forward": False, "probes": [
-        {"id": scenario.id, "kind": "forward", "x": scenario.x, "w": scenario.w, "b": scenario.b}
-        for scenario in FORWARD_SCENARIOS]}]
-    for part, trainer in TRAINERS.items():
-        # Training parts get a correct forward: a wrong forward costs only forward's points.
-        parts.append({"part": part, "supply_forward": True, "probes": [
-            _training_request(trainer, scenario) for scenario in TRAINING_SCENARIOS]})
-    return {"parts": parts}
+HIDDEN_SCENARIOS = Scenarios(
+    forward=(
+        ForwardScenario("column_of_7", (-2.5, -1.0, 0.0, 0.5, 1.25, 3.0, 7.5), w=0.5, b=-2.0),
+        ForwardScenario("column_of_3", (10.0, -20.0, 35.5), w=-3.0, b=4.0),
+        ForwardScenario("column_of_1", (4.0,), w=-1.5, b=-0.5),
+        ForwardScenario("scalar", (1.5,), w=2.0, b=0.25, scalar=True),
+    ),
+    training=(
+        NOTEBOOK_RUN,
+        TrainingScenario("other_data", "a hidden test with other data and other start values "
+                         "(3 epochs)", w0=4.0, b0=-6.0, epochs=3,
+                         data=Data(seed=11, slope=-2.0, bias=3.0, noise=0.3)),
+        TrainingScenario("one_epoch", "a hidden test with other start values (1 epoch)",
+                         w0=-3.5, b0=2.0, epochs=1),
+        TrainingScenario(CONVERGENCE_SCENARIO, "a hidden test with new noisy data on the line "
+                         "y = x - 1 (10 epochs from w = 10, b = 12)", w0=10.0, b0=12.0,
+                         epochs=10, data=Data(seed=7)),
+    ),
+)

@@ -10,7 +10,6 @@ from autograder.scenarios import (
     CONVERGENCE_SCENARIO,
     CONVERGENCE_TOLERANCE,
     TRAINERS,
-    TRAINING_SCENARIOS,
     Trainer,
     TrainingScenario,
 )
@@ -88,7 +87,7 @@ def observe(case, part: str) -> list[Run]:
     trainer = TRAINERS[part]
     section_error = section_problem(evidence)
     runs = [_read_run(evidence.responses.get(scenario.id), trainer, scenario, section_error)
-            for scenario in TRAINING_SCENARIOS]
+            for scenario in case.scenarios.training]
     _refuse_constant_results(runs, trainer)
     return runs
 
