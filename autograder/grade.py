@@ -1,6 +1,7 @@
 """The grading pipeline, top to bottom: find -> read -> execute -> judge -> results.
 
     discover(paths)           every submitted notebook, with its student id
+    draw_scenarios            the hidden scenarios, drawn once per run from the course secret
     read_notebook + assemble  the program to run, or an `invalid` record
     runs                      reuse runs kept from an earlier grading run, keep new ones
     pool.run_jobs             run programs in parallel workers, evidence left in scratch folders
@@ -23,7 +24,8 @@ from .evidence import Evidence
 from .judge import Case, judge
 from .program import assemble, read_notebook
 from .results import PartResult, Status, SubmissionResult
-from .scenarios import HIDDEN_SCENARIOS
+from .scenarios import draw_scenarios
+from .secret import course_secret
 from .settings import EngineSettings
 
 
@@ -71,10 +73,11 @@ def _student_id(path: Path) -> str:
     return path.stem
 
 
-def _invalid(submission: Submission, assignment: Assignment, reason: str) -> SubmissionResult:
+def _invalid(submission: Submission, assignment: Assignment, reason: str,
+             draw_id: str) -> SubmissionResult:
     parts = tuple(PartResult(part.name, part.points, reason=reason) for part in assignment.parts)
     return SubmissionResult(submission.student, str(submission.path), Status.INVALID, parts,
-                            reason=reason)
+                            reason=reason, scenarios=draw_id)
 
 
 def _read(submission: Submission, assignment: Assignment) -> dict:
@@ -133,7 +136,7 @@ def grade_submissions(submissions: list[Submission], *, settings: EngineSettings
     (results of run notebooks exist only after judging).
     """
     settings = settings or EngineSettings()
-    scenarios = HIDDEN_SCENARIOS
+    scenarios = draw_scenarios(course_secret(settings.secret_file))
     assignment = assignment or load_assignment()
     plan = scenarios.probe_plan()
     probe_ids = {item["part"]: [probe["id"] for probe in item["probes"]] for item in plan["parts"]}
@@ -161,7 +164,8 @@ def grade_submissions(submissions: list[Submission], *, settings: EngineSettings
             try:
                 program = _read(submission, assignment)
             except InvalidSubmission as error:
-                results[submission.student] = _invalid(submission, assignment, str(error))
+                results[submission.student] = _invalid(submission, assignment, str(error),
+                                                       scenarios.draw_id)
                 on_progress(results[submission.student])
                 continue
             folder = runs.RunFolder.for_student(root, submission.student)
@@ -186,7 +190,7 @@ def grade_submissions(submissions: list[Submission], *, settings: EngineSettings
         submission = by_student[case.key]
         results[case.key] = SubmissionResult(submission.student, str(submission.path), status,
                                              parts, execution_time=seconds[case.key],
-                                             reason=reason)
+                                             reason=reason, scenarios=scenarios.draw_id)
     return Grading([results[submission.student] for submission in submissions],
                    reused=len(cases) - len(jobs))
 

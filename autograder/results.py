@@ -81,6 +81,8 @@ class SubmissionResult:
     tests: tuple[PartResult, ...]
     execution_time: float = 0.0
     reason: str = ""
+    scenarios: str = ""
+    """The draw id of the hidden scenarios it was graded on (`Scenarios.draw_id`)."""
 
     @property
     def score(self) -> float:
@@ -102,5 +104,6 @@ class SubmissionResult:
             "score": self.score,
             "max_score": self.max_score,
             "execution_time": round(self.execution_time, 3),
+            "scenarios": self.scenarios,
             "tests": [part.to_dict() for part in self.tests],
         }
