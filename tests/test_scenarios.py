@@ -1,4 +1,5 @@
-"""Hidden scenarios drawn from the course secret: reproducible, different per course, private."""
+"""Hidden scenarios drawn from the course secret: reproducible, different per course, private,
+and never changing a verdict of the example corpus."""
 
 import hashlib
 import json
@@ -9,9 +10,13 @@ import pytest
 
 from autograder.cli import main
 from autograder.errors import GradingError
+from autograder.examples import load_cases
+from autograder.grade import discover, grade_submissions
 from autograder.scenarios import CONVERGENCE_SCENARIO, draw_scenarios
 from autograder.secret import course_secret
+from autograder.settings import EngineSettings
 
+PARTS = ("forward", "dataloader_loop", "batch20_trainer")
 NOTEBOOK_ROWS = 60
 
 
@@ -131,3 +136,39 @@ def test_cli_names_an_unusable_secret_without_a_traceback(tmp_path, capsys):
     error = capsys.readouterr().err
     assert code == 1
     assert error.startswith("error: Cannot make the grading secret") and error.count("\n") == 1
+
+
+CASES = load_cases()
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("class") / "submitted"
+    for case in CASES:
+        case.write_submission(folder)
+    return folder
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("course", ["course x", "course y", "course z"])
+def test_corpus_verdicts_do_not_depend_on_the_draw(course, corpus, tmp_path):
+    """Under this course's secret, does every example get exactly its expected status, points
+    per part and feedback phrases, with the draw recorded in every result?"""
+    secret = tmp_path / "secret"
+    secret.write_text(secret_of(course).decode() + "\n")
+    settings = EngineSettings(jobs=2, cell_seconds=3, probe_seconds=3, secret_file=secret)
+    results = grade_submissions(discover([corpus]), settings=settings).results
+    got = {result.student: (result.status.value, {part.name: part.score for part in result.tests})
+           for result in results}
+    expected = {case.name: (case.expected["status"],
+                            {part: float(case.expected[part]) for part in PARTS})
+                for case in CASES}
+    assert got == expected
+    outputs = {result.student: {part.name: part.output for part in result.tests}
+               for result in results}
+    missing = [(case.name, part, phrase) for case in CASES
+               for part, phrases in case.feedback.items() for phrase in phrases
+               if phrase not in outputs[case.name][part]]
+    assert missing == []
+    assert {result.to_dict()["scenarios"] for result in results} == {
+        draw_scenarios(secret_of(course)).draw_id}
