@@ -32,12 +32,14 @@ def _parser() -> argparse.ArgumentParser:
                        "unchanged, so an interrupted run resumes (default: %(default)s)")
     grade.add_argument("--rerun", action="store_true",
                        help="run every notebook again instead of reusing kept runs")
+    _add_secret(grade)
     _add_limits(grade)
 
     demo = commands.add_parser("demo", help="release the lab, grade the bundled examples, "
                                "write the grade table and feedback")
     demo.add_argument("--out", type=Path, default=Path("demo"),
                       help="folder for submissions, reports and feedback (default: demo)")
+    _add_secret(demo)
     _add_limits(demo)
     return parser
 
@@ -49,6 +51,11 @@ def _add_outputs(parser: argparse.ArgumentParser) -> None:
                         help="write the grade sheet (one row per student)")
     parser.add_argument("--feedback", type=Path, metavar="DIR",
                         help="write one HTML feedback page per student into DIR")
+
+
+def _add_secret(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--secret", type=Path, default=EngineSettings().secret_file,
+                        metavar="FILE", help=f"{HELP['secret_file']} (default: %(default)s)")
 
 
 def _add_limits(parser: argparse.ArgumentParser) -> None:
@@ -81,7 +88,8 @@ def _settings(args: argparse.Namespace) -> EngineSettings:
     return EngineSettings(jobs=args.jobs, submission_seconds=args.timeout,
                           cell_seconds=args.cell_timeout, probe_seconds=args.probe_timeout,
                           memory_mb=args.memory_mb, file_mb=args.file_mb, disk_mb=args.disk_mb,
-                          processes=args.processes, confined=args.confined)
+                          processes=args.processes, confined=args.confined,
+                          secret_file=args.secret)
 
 
 def run_grade(paths: list[Path], *, settings: EngineSettings, work_dir: Path,

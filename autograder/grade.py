@@ -1,6 +1,7 @@
 """The grading pipeline, top to bottom: find -> read -> execute -> judge -> results.
 
     discover(paths)           every submitted notebook, with its student id
+    draw_scenarios            the hidden scenarios, drawn once per run from the course secret
     read_notebook + assemble  the program to run, or an `invalid` record
     runs                      reuse runs kept from an earlier grading run, keep new ones
     pool.run_jobs             run programs in parallel, each in its own box (sandbox.py); the
@@ -27,7 +28,8 @@ from .evidence import MALFORMED, Evidence, evidence_files
 from .judge import Case, judge
 from .program import assemble, read_notebook
 from .results import CheckResult, PartResult, Status, SubmissionResult
-from .scenarios import probe_plan
+from .scenarios import draw_scenarios
+from .secret import course_secret
 from .settings import EngineSettings
 
 MALFORMED_SHOWN = 3
@@ -128,8 +130,9 @@ def grade_submissions(submissions: list[Submission], *, settings: EngineSettings
     (results of run notebooks exist only after judging).
     """
     settings = settings or EngineSettings()
+    scenarios = draw_scenarios(course_secret(settings.secret_file))
     assignment = assignment or load_assignment()
-    plan = probe_plan()
+    plan = scenarios.probe_plan()
     probe_ids = {item["part"]: [probe["id"] for probe in item["probes"]] for item in plan["parts"]}
     helpers = assignment.helper_files()
     results: dict[str, SubmissionResult] = {}
@@ -149,7 +152,8 @@ def grade_submissions(submissions: list[Submission], *, settings: EngineSettings
         except Exception as error:  # noqa: BLE001 - see _grader_failed
             results[key] = _grader_failed(by_student[key], assignment, error)
         else:
-            cases.append(Case(key=key, evidence=evidence, program=program))
+            cases.append(Case(key=key, evidence=evidence, program=program,
+                              scenarios=scenarios))
             seconds[key] = elapsed
         on_progress(None)
 
@@ -197,7 +201,8 @@ def grade_submissions(submissions: list[Submission], *, settings: EngineSettings
         except Exception as error:  # noqa: BLE001 - see _grader_failed
             results[case.key] = _grader_failed(submission, assignment, error)
     confinement = sandbox.describe() if settings.confined else "none (--no-sandbox)"
-    return Grading([replace(results[submission.student], sandbox=confinement)
+    return Grading([replace(results[submission.student], sandbox=confinement,
+                            scenarios=scenarios.draw_id)
                     for submission in submissions], reused=len(cases) - len(jobs))
 
 

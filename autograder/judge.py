@@ -17,6 +17,7 @@ from .assignment import Assignment
 from .errors import GradingError
 from .evidence import Evidence
 from .results import CheckResult
+from .scenarios import Scenarios
 
 GRADERS_DIR = Path(__file__).parent / "graders"
 PLUGIN_NAME = "autograder-judge"
@@ -26,11 +27,13 @@ INTERNAL_ERROR = ("The grader could not finish this check (an error on our side,
 
 @dataclass(frozen=True)
 class Case:
-    """A submission's evidence, with the program it ran (to name cells in messages)."""
+    """A submission's evidence, with the program it ran (to name cells in messages) and the
+    hidden scenarios its probes asked."""
 
     key: str
     evidence: Evidence
     program: dict
+    scenarios: Scenarios
 
 
 class JudgePlugin:

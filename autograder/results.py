@@ -84,6 +84,8 @@ class SubmissionResult:
     reason: str = ""
     sandbox: str = ""
     """How the submission's code was confined, or that it was not (--no-sandbox)."""
+    scenarios: str = ""
+    """The draw id of the hidden scenarios it was graded on (`Scenarios.draw_id`)."""
 
     @property
     def score(self) -> float:
@@ -106,5 +108,6 @@ class SubmissionResult:
             "max_score": self.max_score,
             "execution_time": round(self.execution_time, 3),
             "sandbox": self.sandbox,
+            "scenarios": self.scenarios,
             "tests": [part.to_dict() for part in self.tests],
         }

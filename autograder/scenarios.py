@@ -1,19 +1,36 @@
 """Hidden scenarios: what the graders ask each part, and what a correct answer gives.
 
-Requests go to the worker as plain data; expected values come from `solutions.reference`,
-computed here in the grader process. The scenarios differ from the notebook's own run in data,
-start values and epoch counts, so numbers copied from the notebook cannot pass them.
+The scenarios are drawn from the course secret (`autograder.secret`): a student who has read
+this repository knows their kinds and ranges, not their values, so answers computed offline
+cannot be typed in. Requests go to the worker as plain data; expected values come from
+`solutions.reference`, computed here in the grader process, once per draw.
 """
 
-from dataclasses import dataclass
-from functools import cache
+import hashlib
+import hmac
+import json
+import math
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from functools import cache, cached_property, partial
+from itertools import combinations
+from typing import TypeVar
 
 import torch
 
 from solutions import reference
 
+from .errors import GradingError
+
 LR = 0.1
 """The notebook's learning rate; the graders read nothing else of the student's `lr`."""
+
+DRAW_VERSION = b"mini_batch_gd hidden scenarios, draw 1"
+"""Mixed into the seed: a new version draws new scenarios from the same secret."""
+MAX_CANDIDATES = 1000
+"""Draws tried per scenario before giving up; about a quarter of the convergence draws pass
+(measured over 40 secrets: 40 of 155), every other kind at least two thirds."""
 
 
 @dataclass(frozen=True)
@@ -61,43 +78,13 @@ def _train(scenario: TrainingScenario, batch_size: int) -> reference.Training:
                            batch_size=batch_size, epochs=scenario.epochs)
 
 
-TRAINING_SCENARIOS = (
-    TrainingScenario("notebook_run", "the notebook's own run (10 epochs from w = -15, b = -10)",
-                     w0=-15.0, b0=-10.0, epochs=10, from_notebook=True),
-    TrainingScenario("other_data", "a hidden test with other data and other start values "
-                     "(3 epochs)", w0=4.0, b0=-6.0, epochs=3,
-                     data=Data(seed=11, slope=-2.0, bias=3.0, noise=0.3)),
-    TrainingScenario("one_epoch", "a hidden test with other start values (1 epoch)",
-                     w0=-3.5, b0=2.0, epochs=1),
-    TrainingScenario("converge", "a hidden test with new noisy data on the line y = x - 1 "
-                     "(10 epochs from w = 10, b = 12)", w0=10.0, b0=12.0, epochs=10,
-                     data=Data(seed=7)),
-)
+NOTEBOOK_RUN = TrainingScenario(
+    "notebook_run", "the notebook's own run (10 epochs from w = -15, b = -10)",
+    w0=-15.0, b0=-10.0, epochs=10, from_notebook=True)
 CONVERGENCE_SCENARIO = "converge"
 CONVERGENCE_TOLERANCE = 0.1
-"""Correct training ends within 0.045 of slope 1, bias -1 here (measured: batch 1, 5, 10, 20);
-full-batch descent is still 1.4 away from the bias, so 0.1 separates converged from not."""
-
-
-@dataclass(frozen=True)
-class ForwardScenario:
-    id: str
-    x: list | float
-    w: float
-    b: float
-
-    def expected(self) -> torch.Tensor:
-        w, b = torch.tensor(self.w), torch.tensor(self.b)
-        return reference.forward(torch.tensor(self.x), w, b)
-
-
-FORWARD_SCENARIOS = (
-    ForwardScenario("column_of_7", [[-2.5], [-1.0], [0.0], [0.5], [1.25], [3.0], [7.5]],
-                    w=0.5, b=-2.0),
-    ForwardScenario("column_of_3", [[10.0], [-20.0], [35.5]], w=-3.0, b=4.0),
-    ForwardScenario("column_of_1", [[4.0]], w=-1.5, b=-0.5),
-    ForwardScenario("scalar", 1.5, w=2.0, b=0.25),
-)
+"""How close to slope 1, bias -1 the convergence run must end. Draws are kept only where every
+batch size of the lab ends within half of it and full-batch descent more than twice it away."""
 
 
 @dataclass(frozen=True)
@@ -113,6 +100,70 @@ TRAINERS = {
     "dataloader_loop": Trainer("train_model_SGD", "LOSS_SGD", batch_size=1),
     "batch20_trainer": Trainer("my_train_model", "LOSS_MINI20", batch_size=20),
 }
+LAB_BATCH_SIZES = (1, 5, 10, 20)
+"""The batch sizes the lab trains with; a student's DataLoader may use any of them."""
+
+FORWARD_MISTAKES: dict[str, Callable[[float, float, float], float]] = {
+    "bias_missing": lambda x, w, b: w * x,
+    "bias_subtracted": lambda x, w, b: w * x - b,
+    "w_b_swapped": lambda x, w, b: b * x + w,
+}
+"""Beginners' forwards the graders name in their hint (see graders/test_forward.py)."""
+
+
+@dataclass(frozen=True)
+class ForwardScenario:
+    """forward(x) on one input: an (n, 1) column holding `values`, or a 0-d scalar."""
+
+    id: str
+    values: tuple[float, ...]
+    w: float
+    b: float
+    scalar: bool = False
+
+    @property
+    def x(self) -> list | float:
+        """The input as the worker receives it."""
+        return self.values[0] if self.scalar else [[value] for value in self.values]
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return () if self.scalar else (len(self.values), 1)
+
+    def expected(self) -> list[float]:
+        """What a correct forward returns, element by element."""
+        w, b = torch.tensor(self.w), torch.tensor(self.b)
+        return reference.forward(torch.tensor(self.x), w, b).flatten().tolist()
+
+    def mistaken(self, mistake: str) -> list[float]:
+        """What one of the FORWARD_MISTAKES returns, element by element."""
+        return [FORWARD_MISTAKES[mistake](value, self.w, self.b) for value in self.values]
+
+
+@dataclass(frozen=True)
+class Scenarios:
+    """One draw: every probe the graders send, and (through the reference) what it should give."""
+
+    forward: tuple[ForwardScenario, ...]
+    training: tuple[TrainingScenario, ...]
+
+    def probe_plan(self) -> dict:
+        """Every part's probes, as the plain data the worker receives."""
+        parts = [{"part": "forward", "supply_forward": False, "probes": [
+            {"id": scenario.id, "kind": "forward", "x": scenario.x, "w": scenario.w,
+             "b": scenario.b} for scenario in self.forward]}]
+        for part, trainer in TRAINERS.items():
+            # Training parts get a correct forward: a wrong forward costs only forward's points.
+            parts.append({"part": part, "supply_forward": True, "probes": [
+                _training_request(trainer, scenario) for scenario in self.training]})
+        return {"parts": parts}
+
+    @cached_property
+    def draw_id(self) -> str:
+        """A short public name of the draw, recorded with every result: a digest of the probes,
+        so a re-grade can be checked to have asked the very same questions."""
+        plan = json.dumps(self.probe_plan(), sort_keys=True).encode()
+        return hashlib.sha256(plan).hexdigest()[:12]
 
 
 def _data_lists(data: Data) -> dict:
@@ -131,13 +182,158 @@ def _training_request(trainer: Trainer, scenario: TrainingScenario) -> dict:
             "b0": scenario.b0, **_data_lists(scenario.data)}
 
 
-def probe_plan() -> dict:
-    """Every part's probes, as the plain data the worker receives."""
-    parts = [{"part": "forward", "supply_forward": False, "probes": [
-        {"id": scenario.id, "kind": "forward", "x": scenario.x, "w": scenario.w, "b": scenario.b}
-        for scenario in FORWARD_SCENARIOS]}]
-    for part, trainer in TRAINERS.items():
-        # Training parts get a correct forward: a wrong forward costs only forward's points.
-        parts.append({"part": part, "supply_forward": True, "probes": [
-            _training_request(trainer, scenario) for scenario in TRAINING_SCENARIOS]})
-    return {"parts": parts}
+# The ranges. Every rejection rule below keeps a check meaningful; the corpus test grades the
+# example submissions under several secrets to show no verdict depends on the draw.
+
+FORWARD_LENGTHS = {"long_column": (5, 40), "short_column": (2, 4), "column_of_1": (1, 1),
+                   "scalar": None}
+"""Rows of each forward input (None: the 0-d scalar). Never 60, the notebook's X: a forward
+that uses the global X is named by the shape it returns."""
+X_QUARTERS = 40
+"""x values are multiples of 1/4 in [-10, 10]; w and b below are multiples of 1/8. Such numbers
+and their products are exact in float32, so the graders' hint formulas, in Python floats, match
+a student's float32 mistake exactly."""
+W_B_EIGHTHS = (4, 48)
+"""|w| and |b| in [0.5, 6], either sign: far from 0, so a missing or subtracted bias shows."""
+MIN_HINT_GAP = 0.5
+"""The correct output and every FORWARD_MISTAKES output differ by this much somewhere, so each
+hint names one mistake (a one-row input at x = 1 cannot tell w * x + b from b * x + w)."""
+MIN_SUM_GAP = 1.0
+"""sum(x), the gradient of w, is this far from 0 and from len(x): a w left out of the graph,
+or w and b swapped, is seen in the gradients."""
+
+DATA_SEEDS = (2, 2**31)
+"""Data seeds, the notebook's 1 excluded: other data never coincides with the notebook's."""
+SLOPES = (0.5, 3.0)
+BIASES = (0.5, 4.0)
+"""Magnitudes of the other data's line, either sign, 2 decimals."""
+NOISES = (0.05, 0.5)
+STARTS = (-10.0, 10.0)
+"""Start values w0, b0 of every hidden run, 2 decimals."""
+OTHER_EPOCHS = (2, 9)
+"""Epochs of the other-data run: never 10, so range(10) in place of range(epochs) is caught;
+the one-epoch run has 1, the convergence run the lab's 10, so range(10) still converges."""
+MIN_FINAL = 0.25
+"""Expected final |w| and |b| of every hidden run are at least this: relative tolerances stay
+meaningful (correct styles differ by float32 rounding of values up to ~15, ~1e-6)."""
+MIN_EPOCH_GAP = 1e-2
+"""The one-epoch run ends this far (relative) from ten epochs from the same start, so
+range(10) in place of range(epochs) also loses the final-parameter points."""
+
+
+def _signed(rng: random.Random, low: float, high: float) -> float:
+    return rng.choice((-1, 1)) * round(rng.uniform(low, high), 2)
+
+
+def _start(rng: random.Random) -> float:
+    return round(rng.uniform(*STARTS), 2)
+
+
+def _draw_forward(rng: random.Random, id: str, lengths: tuple[int, int] | None
+                  ) -> ForwardScenario:
+    count = 1 if lengths is None else rng.randint(*lengths)
+    values = tuple(rng.randint(-X_QUARTERS, X_QUARTERS) / 4 for _ in range(count))
+    w, b = (rng.choice((-1, 1)) * rng.randint(*W_B_EIGHTHS) / 8 for _ in range(2))
+    return ForwardScenario(id, values, w, b, scalar=lengths is None)
+
+
+def _forward_usable(scenario: ForwardScenario) -> bool:
+    outputs = [scenario.expected(), *(scenario.mistaken(name) for name in FORWARD_MISTAKES)]
+    hints_distinct = all(max(abs(a - b) for a, b in zip(first, second)) >= MIN_HINT_GAP
+                         for first, second in combinations(outputs, 2))
+    total = sum(scenario.values)
+    gradients_distinct = min(abs(total), abs(total - len(scenario.values))) >= MIN_SUM_GAP
+    return hints_distinct and gradients_distinct
+
+
+def _draw_other_data(rng: random.Random) -> TrainingScenario:
+    data = Data(seed=rng.randrange(*DATA_SEEDS), slope=_signed(rng, *SLOPES),
+                bias=_signed(rng, *BIASES), noise=round(rng.uniform(*NOISES), 2))
+    epochs = rng.randint(*OTHER_EPOCHS)
+    return TrainingScenario("other_data", "a hidden test with other data and other start "
+                            f"values ({epochs} epochs)", w0=_start(rng), b0=_start(rng),
+                            epochs=epochs, data=data)
+
+
+def _draw_one_epoch(rng: random.Random) -> TrainingScenario:
+    return TrainingScenario("one_epoch", "a hidden test with other start values (1 epoch)",
+                            w0=_start(rng), b0=_start(rng), epochs=1)
+
+
+def _draw_convergence(rng: random.Random) -> TrainingScenario:
+    w0, b0 = _start(rng), _start(rng)
+    return TrainingScenario(CONVERGENCE_SCENARIO, "a hidden test with new noisy data on the "
+                            f"line y = x - 1 (10 epochs from w = {w0:g}, b = {b0:g})",
+                            w0=w0, b0=b0, epochs=10, data=Data(seed=rng.randrange(*DATA_SEEDS)))
+
+
+def _training_usable(scenario: TrainingScenario) -> bool:
+    """Both trainers' expected runs are finite, end away from 0 and, on other data, differ from
+    the notebook's run (else a correct answer would be refused as typed in)."""
+    for trainer in TRAINERS.values():
+        run = scenario.expected(trainer.batch_size)
+        if not all(map(math.isfinite, [*run.losses, run.w, run.b])):
+            return False
+        if min(abs(run.w), abs(run.b)) < MIN_FINAL:
+            return False
+        notebook = NOTEBOOK_RUN.expected(trainer.batch_size)
+        if not scenario.data.is_notebook_data and (
+                (run.w, run.b) == (notebook.w, notebook.b)
+                or run.losses == notebook.losses[:len(run.losses)]):
+            return False
+    return True
+
+
+def _one_epoch_usable(scenario: TrainingScenario) -> bool:
+    if not _training_usable(scenario):
+        return False
+    ten = replace(scenario, epochs=10)
+    for trainer in TRAINERS.values():
+        one, many = scenario.expected(trainer.batch_size), ten.expected(trainer.batch_size)
+        if max(abs(one.w - many.w) / abs(many.w), abs(one.b - many.b) / abs(many.b)) \
+                < MIN_EPOCH_GAP:
+            return False
+    return True
+
+
+def _distance_to_line(run: reference.Training) -> float:
+    return max(abs(run.w - 1.0), abs(run.b + 1.0))
+
+
+def _convergence_usable(scenario: TrainingScenario) -> bool:
+    """Full-batch descent (one update per epoch) stays far from the line; every batch size of
+    the lab gets close, with room for a shuffled DataLoader. Cheapest runs first."""
+    full_batch = len(scenario.data.tensors()[0])
+    if _distance_to_line(scenario.expected(full_batch)) <= 2 * CONVERGENCE_TOLERANCE:
+        return False
+    return all(_distance_to_line(scenario.expected(size)) <= CONVERGENCE_TOLERANCE / 2
+               for size in sorted(LAB_BATCH_SIZES, reverse=True)) and _training_usable(scenario)
+
+
+Candidate = TypeVar("Candidate")
+
+
+def _first_usable(rng: random.Random, draw: Callable[[random.Random], Candidate],
+                  usable: Callable[[Candidate], bool]) -> Candidate:
+    """The first candidate the rules accept: the draw stays deterministic for a secret."""
+    for _ in range(MAX_CANDIDATES):
+        candidate = draw(rng)
+        if usable(candidate):
+            return candidate
+    raise GradingError(f"No usable hidden scenario in {MAX_CANDIDATES} draws: the ranges in "
+                       "autograder/scenarios.py are too narrow for their rules.")
+
+
+@cache
+def draw_scenarios(secret: bytes) -> Scenarios:
+    """The course's scenarios: the same secret always draws the same ones."""
+    seed = hmac.new(secret, DRAW_VERSION, hashlib.sha256).digest()
+    rng = random.Random(int.from_bytes(seed, "big"))
+    forward = tuple(_first_usable(rng, partial(_draw_forward, id=id, lengths=lengths),
+                                  _forward_usable)
+                    for id, lengths in FORWARD_LENGTHS.items())
+    training = (NOTEBOOK_RUN,
+                _first_usable(rng, _draw_other_data, _training_usable),
+                _first_usable(rng, _draw_one_epoch, _one_epoch_usable),
+                _first_usable(rng, _draw_convergence, _convergence_usable))
+    return Scenarios(forward, training)

@@ -2,6 +2,9 @@
 
 import os
 from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from .secret import DEFAULT_SECRET_FILE
 
 
 @dataclass(frozen=True)
@@ -33,9 +36,12 @@ class EngineSettings:
         "error_surfaces.plot_error_surfaces.final_plot",
     ), metadata={"help": "drawing methods of the released helper that grading skips "
                          "(a figure costs ~50 ms and changes no grade)"})
+    secret_file: Path = field(default=DEFAULT_SECRET_FILE, metadata={
+        "help": "the course secret the hidden scenarios are drawn from, made here on first use; "
+                "keep it private and backed up: the same secret reproduces a re-grade"})
 
     def worker_limits(self) -> dict:
-        """What the box and the worker need, as plain data."""
+        """What the box and the worker need, as plain data (never the secret)."""
         return {"submission_seconds": self.submission_seconds,
                 "cell_seconds": self.cell_seconds, "probe_seconds": self.probe_seconds,
                 "memory_bytes": self.memory_mb * 2**20, "file_bytes": self.file_mb * 2**20,

@@ -21,6 +21,15 @@ def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(scope="session", autouse=True)
+def course_secret_untouched(repo_root):
+    """Tests grade with secrets of their own: a test never makes the course's secret."""
+    secret = repo_root / ".grading-secret"
+    existed = secret.exists()
+    yield
+    assert existed or not secret.exists(), f"a test made {secret}"
+
+
 @pytest.fixture(scope="session")
 def tool_env(repo_root) -> dict[str, str]:
     """Environment for course tools: venv bin first (nbgrader runs `alembic` by name), headless."""

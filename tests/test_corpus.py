@@ -7,6 +7,7 @@ both paths must give exactly those, and nbgrader's export must agree with the CL
 import csv
 import json
 import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -39,11 +40,13 @@ def submitted(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def cli_run(submitted, tmp_path_factory) -> dict:
-    """`python -m autograder grade` over the corpus, with every output requested."""
+    """`python -m autograder grade` over the corpus, with every output requested and a secret of
+    its own (the course's is never made by a test)."""
     out = tmp_path_factory.mktemp("report")
     done = subprocess.run(
         [sys.executable, "-m", "autograder", "grade", "--jobs", "2",
          "--cell-timeout", str(LIMITS["cell"]), "--probe-timeout", str(LIMITS["probe"]),
+         "--secret", str(out / ".grading-secret"),
          "--json", str(out / "grades.json"), "--csv", str(out / "grades.csv"),
          "--feedback", str(out / "feedback"), str(submitted)],
         capture_output=True, text=True, timeout=1200)
@@ -137,6 +140,12 @@ def nbgrader_course(released_course, submitted, run_nbgrader) -> Path:
     code, log = run_nbgrader(["export"], cwd=course)
     assert code == 0, log
     return course
+
+
+def test_nbgrader_made_the_secret_in_the_course_folder(nbgrader_course):
+    """Did `nbgrader autograde` in a fresh course folder make its secret there, owner-only?"""
+    secret = nbgrader_course / ".grading-secret"
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o600
 
 
 @pytest.fixture(scope="session")

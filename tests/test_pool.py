@@ -3,6 +3,7 @@ submissions it was running, which are run once more on a fresh server."""
 
 import os
 import signal
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -16,7 +17,8 @@ from autograder.settings import EngineSettings
 
 pytestmark = pytest.mark.slow
 CASES = {case.name: case for case in load_cases()}
-QUICK = EngineSettings(jobs=2, cell_seconds=3, probe_seconds=3, submission_seconds=60)
+QUICK = EngineSettings(jobs=2, cell_seconds=3, probe_seconds=3, submission_seconds=60,
+                       secret_file=Path(tempfile.gettempdir()) / "autograder-test-secret")
 HONEST = {"correct_source_solution": 10, "forward_no_bias": 8.5, "loss_recorded_per_batch": 7.5}
 
 

@@ -10,6 +10,7 @@ from autograder import pool, runs
 from autograder.errors import GradingError
 from autograder.examples import load_cases
 from autograder.grade import discover, grade_submissions
+from autograder.settings import EngineSettings
 
 pytestmark = pytest.mark.slow
 CASES = {case.name: case for case in load_cases()}
@@ -25,7 +26,9 @@ def submitted(tmp_path, monkeypatch) -> Path:
 
 
 def grade(submitted: Path, **options):
-    return grade_submissions(discover([submitted]), work_dir=Path("work"), **options)
+    settings = EngineSettings(secret_file=Path(".grading-secret"))
+    return grade_submissions(discover([submitted]), settings=settings, work_dir=Path("work"),
+                             **options)
 
 
 def reports(grading) -> list[dict]:

@@ -4,8 +4,10 @@ A student's extra cell looks around from inside, the way an attacker would, and 
 found; the box's printed output is kept with its evidence, where the test reads it.
 """
 
+import hashlib
 import json
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -23,10 +25,11 @@ from autograder.settings import EngineSettings
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[1]
 CASES = {case.name: case for case in load_cases()}
-QUICK = EngineSettings(jobs=2, cell_seconds=3, probe_seconds=3, submission_seconds=60)
+QUICK = EngineSettings(jobs=2, cell_seconds=3, probe_seconds=3, submission_seconds=60,
+                       secret_file=Path(tempfile.gettempdir()) / "autograder-test-secret")
 
 LOOK_AROUND = r'''
-import ctypes, gc, json, os, resource, socket, sys
+import ctypes, gc, hashlib, json, os, resource, socket, sys
 libc = ctypes.CDLL(None, use_errno=True)
 course = os.path.dirname(os.path.dirname(sys.modules["autograder"].__file__))
 def status(field):
@@ -50,7 +53,7 @@ seen = {
     "root": sorted(os.listdir("/")),
     "course_paths": {name: os.path.exists(os.path.join(course, name)) for name in
                      ("solutions", "autograder", "source", "release", "tests", "submitted",
-                      "nbgrader_config.py", "WORKDIR")},
+                      "nbgrader_config.py", ".grading-secret", "WORKDIR")},
     "environ_block": open("/proc/self/environ", "rb").read().decode(errors="replace"),
     "processes": sorted(int(name) for name in os.listdir("/proc") if name.isdigit()),
     "fds": sorted(os.listdir("/proc/self/fd")),
@@ -61,9 +64,13 @@ seen = {
     "chroot": libc.chroot(b"/tmp"), "ptrace": libc.ptrace(0, 0, None, None),
     "raise_limit": fails(raise_limit),
     "grading_modules": sorted(name for name in sys.modules if name.startswith(
-        ("solutions", "autograder.graders", "autograder.scenarios", "autograder.judge", "pytest"))),
+        ("solutions", "autograder.graders", "autograder.scenarios", "autograder.judge",
+         "autograder.secret", "pytest"))),
     "secret_strings": sum(1 for item in gc.get_objects()
                           if isinstance(item, str) and "GRADER_TOKEN" in item),
+    "course_secret": any(isinstance(item, (str, bytes)) and len(item) in (32, 64)
+                         and hashlib.sha256(item if isinstance(item, bytes) else item.encode())
+                         .hexdigest() in SECRET_DIGESTS for item in gc.get_objects()),
 }
 print("SEEN " + json.dumps(seen))
 '''
@@ -98,7 +105,12 @@ def look_around(tmp_path: Path, port: int, settings: EngineSettings) -> tuple[di
     """Grade a correct submission whose first cell looks around; what it saw, and the results."""
     case = CASES["correct_source_solution"]
     notebook = case.write_submission(tmp_path / "submitted")
-    source = LOOK_AROUND.replace("PORT", str(port)).replace("WORKDIR", str(tmp_path / "work"))
+    secret = secrets.token_hex(32)
+    settings.secret_file.write_text(secret)
+    digests = {hashlib.sha256(value).hexdigest() for value in (secret.encode(),
+                                                                 bytes.fromhex(secret))}
+    source = (LOOK_AROUND.replace("PORT", str(port)).replace("WORKDIR", str(tmp_path / "work"))
+              .replace("SECRET_DIGESTS", repr(digests)))
     content = json.loads(notebook.read_text())
     content["cells"].insert(0, {"cell_type": "code", "metadata": {}, "outputs": [],
                                 "execution_count": None, "source": source})
@@ -125,6 +137,7 @@ def test_box_sees_nothing_of_the_course_and_has_no_privilege(tmp_path, listener,
                                  *Path(sys.base_prefix).parts[1:2]}
     assert seen["course_paths"] == dict.fromkeys(seen["course_paths"], False)
     assert "GRADER_TOKEN" not in seen["environ_block"] and seen["secret_strings"] == 0
+    assert not seen["course_secret"]
     assert max(seen["processes"]) < 10  # the box's own PID namespace: no server, no grader
     assert seen["fds"] == ["0", "1", "2", "3"]  # 3: the listing itself
     assert seen["connect"] is not None and received == []
@@ -166,7 +179,8 @@ def test_ordinary_user_gets_the_same_box(course_for_nobody):
         CASES[name].write_submission(course / "submitted")
     subprocess.run(["chown", "-R", "65534:65534", str(course)], check=True)
     command = [sys.executable, "-m", "autograder", "grade", "submitted", "--cell-timeout", "3",
-               "--probe-timeout", "3", "--json", "grades.json", "--work-dir", "runs"]
+               "--probe-timeout", "3", "--json", "grades.json", "--work-dir", "runs",
+               "--secret", "secret"]
     done = subprocess.run(_as_nobody(command), cwd=course, capture_output=True, text=True,
                           timeout=300, env={"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO),
                                             "HOME": str(course)})
@@ -183,7 +197,8 @@ def test_grading_refuses_when_no_box_can_be_made(tmp_path):
     --no-sandbox is given, which every record then carries?"""
     CASES["correct_source_solution"].write_submission(tmp_path / "submitted")
     command = [sys.executable, "-m", "autograder", "grade", "submitted", "--cell-timeout", "3",
-               "--probe-timeout", "3", "--json", "grades.json", "--work-dir", "runs"]
+               "--probe-timeout", "3", "--json", "grades.json", "--work-dir", "runs",
+               "--secret", "secret"]
     # A user namespace of its own where no further user namespace may be made.
     script = 'echo 0 > /proc/sys/user/max_user_namespaces && exec "$@"'
     no_namespaces = [shutil.which("unshare"), "--user", "--map-root-user", "sh", "-c", script,

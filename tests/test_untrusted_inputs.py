@@ -28,11 +28,11 @@ from autograder.graders.observations import problem_of
 from autograder.program import MAX_NOTEBOOK_BYTES, read_notebook
 from autograder.report import write_csv, write_json
 from autograder.results import PartResult, Status, SubmissionResult
-from autograder.scenarios import probe_plan
+from autograder.scenarios import draw_scenarios
 from autograder.untrusted import MAX_DEPTH, clean_text, nests_deeper_than
 
 PLAN = {item["part"]: [request["id"] for request in item["probes"]]
-        for item in probe_plan()["parts"]}
+        for item in draw_scenarios(b"any course" * 4).probe_plan()["parts"]}
 FORWARD_PROBE = PLAN["forward"][0]
 NESTED_100K = b"[" * 100_000 + b"]" * 100_000
 
@@ -355,8 +355,9 @@ def class_run(tmp_path_factory) -> dict:
         patch.chdir(root)
         with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(warnings):
             code = cli.main(["grade", "--jobs", "2", "--cell-timeout", "3", "--probe-timeout", "3",
-                             "--work-dir", "work", "--json", "out/grades.json", "--csv",
-                             "out/grades.csv", "--feedback", "out/feedback", "submitted",
+                             "--work-dir", "work", "--secret", "secret", "--json",
+                             "out/grades.json", "--csv", "out/grades.csv", "--feedback",
+                             "out/feedback", "submitted",
                              str(formula.relative_to(root))])
     with (out / "grades.csv").open(newline="") as handle:
         rows = list(csv.reader(handle))

@@ -3,7 +3,8 @@
 import subprocess
 import sys
 
-GRADING_MODULES = ("solutions", "autograder.graders", "autograder.scenarios", "autograder.judge")
+GRADING_MODULES = ("solutions", "autograder.graders", "autograder.scenarios", "autograder.judge",
+                   "autograder.secret")
 
 
 def test_worker_loads_neither_reference_nor_graders():

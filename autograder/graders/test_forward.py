@@ -16,7 +16,7 @@ from autograder.graders.observations import (
     section_problem,
     type_of,
 )
-from autograder.scenarios import FORWARD_SCENARIOS, ForwardScenario
+from autograder.scenarios import ForwardScenario
 
 PART = "forward"
 RTOL, ATOL = 1e-5, 1e-6
@@ -36,11 +36,11 @@ class Call:
 
     @property
     def expected(self) -> list[float]:
-        return _flat(self.scenario.expected().tolist())
+        return self.scenario.expected()
 
     @property
     def input_shape(self) -> list[int]:
-        return list(_shape(self.scenario.x))
+        return list(self.scenario.shape)
 
     @property
     def text(self) -> str:
@@ -52,15 +52,11 @@ class Call:
 
 
 def _call_text(scenario: ForwardScenario) -> str:
-    return f"Calling forward(x) with x of shape {tuple(_shape(scenario.x))}"
+    return f"Calling forward(x) with x of shape {scenario.shape}"
 
 
 def _flat(value) -> list:
     return [item for part in value for item in _flat(part)] if isinstance(value, list) else [value]
-
-
-def _shape(value) -> tuple[int, ...]:
-    return (len(value), *_shape(value[0])) if isinstance(value, list) else ()
 
 
 @pytest.fixture
@@ -68,7 +64,7 @@ def calls(case) -> list[Call]:
     evidence = part_evidence(case, PART)
     section_error = section_problem(evidence)
     observed = []
-    for scenario in FORWARD_SCENARIOS:
+    for scenario in case.scenarios.forward:
         response = evidence.responses.get(scenario.id)
         problem = problem_of(response, _call_text(scenario), section_error)
         response = response if isinstance(response, dict) and not problem else {}
@@ -116,15 +112,17 @@ def test_values_are_w_times_x_plus_b(calls):
                    f"expected: {_values_hint(call, got)}")
 
 
+HINTS = {
+    "bias_missing": "the bias b is missing: return w * x + b.",
+    "bias_subtracted": "b is subtracted: add it, w * x + b.",
+    "w_b_swapped": "w and b are swapped: return w * x + b.",
+}
+"""What to say when the output is one of the scenarios' FORWARD_MISTAKES."""
+
+
 def _values_hint(call: Call, got: list) -> str:
-    x = _flat(call.scenario.x)
-    w, b = call.scenario.w, call.scenario.b
-    mistakes = {
-        "the bias b is missing: return w * x + b.": [w * item for item in x],
-        "b is subtracted: add it, w * x + b.": [w * item - b for item in x],
-        "w and b are swapped: return w * x + b.": [b * item + w for item in x],
-    }
-    for hint, values in mistakes.items():
+    for mistake, hint in HINTS.items():
+        values = call.scenario.mistaken(mistake)
         if all(type(g) is float and close(g, v, RTOL, ATOL) for g, v in zip(got, values)):
             return hint
     return "use the global w and b as they are when forward is called, and return w * x + b."
@@ -136,7 +134,7 @@ def test_gradients_reach_w_and_b(calls):
     sign of b is the values check's business)."""
     for call in calls:
         _usable_output(call)
-        x = _flat(call.scenario.x)
+        x = call.scenario.values
         grad_w, grad_b = number(call.grad_w), number(call.grad_b)
         expect(close(grad_w, sum(x), RTOL, ATOL)
                and close(None if grad_b is None else abs(grad_b), float(len(x)), RTOL, ATOL),

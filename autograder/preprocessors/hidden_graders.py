@@ -13,12 +13,15 @@ from pathlib import Path
 import nbformat
 from nbconvert.exporters.exporter import ResourcesDict
 from nbformat.notebooknode import NotebookNode
+from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Bool, Float, Integer
+from traitlets import Bool, Float, Integer, Unicode
 
 from autograder.assignment import NOTEBOOK_NAME, RELEASE_DIR, TEST_CELL_PREFIX
+from autograder.errors import GradingError
 from autograder.grade import Submission, grade_submissions
 from autograder.results import PartResult
+from autograder.secret import SECRET_FILE_NAME
 from autograder.settings import EngineSettings
 
 HELP = EngineSettings.describe()
@@ -47,15 +50,23 @@ class HiddenGraders(NbGraderPreprocessor):
     disk_mb = _trait("disk_mb")
     processes = _trait("processes")
     confined = _trait("confined")
+    secret_file = Unicode("", help=f"{HELP['secret_file']} (default: {SECRET_FILE_NAME} in the "
+                          "course folder, CourseDirectory.root)").tag(config=True)
 
     def preprocess(self, nb: NotebookNode,
                    resources: ResourcesDict) -> tuple[NotebookNode, ResourcesDict]:
         student = resources.get("nbgrader", {}).get("student", "student")
-        settings = EngineSettings(jobs=1, **{name: getattr(self, name) for name in CONFIGURABLE})
+        settings = EngineSettings(jobs=1, secret_file=self._secret_path(),
+                                  **{name: getattr(self, name) for name in CONFIGURABLE})
         with tempfile.TemporaryDirectory(prefix="autograde-") as folder:
             path = Path(folder) / NOTEBOOK_NAME
             nbformat.write(nb, path)
-            [result] = grade_submissions([Submission(student, path)], settings=settings).results
+            try:
+                [result] = grade_submissions([Submission(student, path)],
+                                             settings=settings).results
+            except GradingError as error:
+                self.log.error("Hidden graders: %s", error)  # nbgrader's traceback follows
+                raise
         self.log.info("Hidden graders: %s scored %g/%g (%s)", student, result.score,
                       result.max_score, result.status.value)
         _restore_test_cells(nb)
@@ -64,6 +75,12 @@ class HiddenGraders(NbGraderPreprocessor):
             if cell.cell_type == "code" and grade_id.startswith(TEST_CELL_PREFIX):
                 _write_score(cell, result.part(grade_id.removeprefix(TEST_CELL_PREFIX)))
         return nb, resources
+
+    def _secret_path(self) -> Path:
+        """The instructor's choice, else the course folder's secret (as the CLI's default)."""
+        if self.secret_file:
+            return Path(self.secret_file)
+        return Path(CourseDirectory(config=self.config).root) / SECRET_FILE_NAME
 
 
 def _grade_id(cell: NotebookNode) -> str:

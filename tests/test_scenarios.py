@@ -1,0 +1,174 @@
+"""Hidden scenarios drawn from the course secret: reproducible, different per course, private,
+and never changing a verdict of the example corpus."""
+
+import hashlib
+import json
+import stat
+from pathlib import Path
+
+import pytest
+
+from autograder.cli import main
+from autograder.errors import GradingError
+from autograder.examples import load_cases
+from autograder.grade import discover, grade_submissions
+from autograder.scenarios import CONVERGENCE_SCENARIO, draw_scenarios
+from autograder.secret import course_secret
+from autograder.settings import EngineSettings
+
+PARTS = ("forward", "dataloader_loop", "batch20_trainer")
+NOTEBOOK_ROWS = 60
+
+
+def secret_of(course: str) -> bytes:
+    """A fixed secret per name, so a failing draw can be drawn again."""
+    return hashlib.sha256(course.encode()).hexdigest().encode()
+
+
+COURSES = ("course a", "course b", "course c", "course d")
+
+
+@pytest.fixture(scope="module")
+def draws():
+    return [draw_scenarios(secret_of(course)) for course in COURSES]
+
+
+def training(scenarios) -> dict:
+    return {scenario.id: scenario for scenario in scenarios.training}
+
+
+def test_same_secret_draws_the_same_scenarios(draws):
+    """Does a secret draw the very same probes again, under the same draw id?"""
+    draw_scenarios.cache_clear()
+    again = draw_scenarios(secret_of(COURSES[0]))
+    assert again.probe_plan() == draws[0].probe_plan()
+    assert again.draw_id == draws[0].draw_id
+
+
+def test_other_secrets_draw_other_scenarios(draws):
+    """Do other secrets draw other data, start values, epochs and forward inputs?"""
+    runs = [training(scenarios) for scenarios in draws]
+    assert len({scenarios.draw_id for scenarios in draws}) == len(draws)
+    assert len({run["other_data"].data for run in runs}) == len(draws)
+    assert len({run[CONVERGENCE_SCENARIO].data.seed for run in runs}) == len(draws)
+    for name in ("other_data", "one_epoch", CONVERGENCE_SCENARIO):
+        assert len({(run[name].w0, run[name].b0) for run in runs}) == len(draws)
+    assert len({run["other_data"].epochs for run in runs}) > 1
+    assert len({scenarios.forward for scenarios in draws}) == len(draws)
+
+
+def test_every_draw_keeps_the_kinds_the_graders_rely_on(draws):
+    """Does each draw keep the notebook's run, other data (never 10 epochs), one epoch, a
+    convergence run on y = x - 1, and forward inputs of several shapes (never the notebook's)?"""
+    for scenarios in draws:
+        runs = training(scenarios)
+        assert list(runs) == ["notebook_run", "other_data", "one_epoch", CONVERGENCE_SCENARIO]
+        assert runs["notebook_run"].from_notebook
+        assert runs["other_data"].epochs != 10 and not runs["other_data"].data.is_notebook_data
+        assert runs["one_epoch"].epochs == 1
+        line = runs[CONVERGENCE_SCENARIO].data
+        assert (line.slope, line.bias, runs[CONVERGENCE_SCENARIO].epochs) == (1.0, -1.0, 10)
+        shapes = [scenario.shape for scenario in scenarios.forward]
+        assert () in shapes and (1, 1) in shapes and len(set(shapes)) == len(shapes)
+        assert all(shape[:1] != (NOTEBOOK_ROWS,) for shape in shapes)
+
+
+def numbers(value) -> list[float]:
+    if isinstance(value, dict):
+        return [number for item in value.values() for number in numbers(item)]
+    if isinstance(value, list):
+        return [number for item in value for number in numbers(item)]
+    return [value] if type(value) in (int, float) else []
+
+
+def test_plan_holds_neither_the_secret_nor_expected_values(draws):
+    """Does the worker's plan carry only the inputs: no secret, no reference result?"""
+    plan = draws[0].probe_plan()
+    assert secret_of(COURSES[0]).decode() not in json.dumps(plan)
+    sent = set(numbers(plan))
+    for scenario in draws[0].training:
+        for batch_size in (1, 20):
+            run = scenario.expected(batch_size)
+            assert not {*run.losses, run.w, run.b} & sent, scenario.id
+    forward_probes = plan["parts"][0]["probes"]
+    assert all(set(probe) == {"id", "kind", "x", "w", "b"} for probe in forward_probes)
+
+
+def test_new_secret_is_private_and_reused(tmp_path):
+    """Is a missing secret made owner-only (0600), with nothing left aside, and then reused?"""
+    path = tmp_path / ".grading-secret"
+    made = course_secret(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert len(bytes.fromhex(made.decode())) == 32
+    assert course_secret(path) == made
+    assert list(tmp_path.iterdir()) == [path]
+
+
+def raises_one_line(path: Path, message: str) -> None:
+    with pytest.raises(GradingError, match=message) as raised:
+        course_secret(path)
+    assert "\n" not in str(raised.value)
+
+
+def test_secret_in_a_missing_folder_is_a_one_line_error(tmp_path):
+    """Is a secret that cannot be made, its folder missing, a GradingError of one line?"""
+    raises_one_line(tmp_path / "gone" / ".grading-secret", "the folder .* does not exist")
+
+
+def test_unreadable_secret_is_a_one_line_error(tmp_path):
+    """Is a secret path that cannot be read (a folder) a GradingError of one line?"""
+    (tmp_path / ".grading-secret").mkdir()
+    raises_one_line(tmp_path / ".grading-secret", "Is a directory")
+
+
+def test_file_without_a_secret_is_a_one_line_error(tmp_path):
+    """Is a secret file holding no secret refused, rather than drawing from a guessable key?"""
+    (tmp_path / ".grading-secret").write_text("my password\n")
+    raises_one_line(tmp_path / ".grading-secret", "does not hold at least 32 hex digits")
+
+
+def test_cli_names_an_unusable_secret_without_a_traceback(tmp_path, capsys):
+    """Does `grade --secret` in a missing folder end with one error line and exit code 1?"""
+    notebook = tmp_path / "alice.ipynb"
+    notebook.write_text("{}")
+    code = main(["grade", "--secret", str(tmp_path / "gone" / "secret"),
+                 "--work-dir", str(tmp_path / "runs"), str(notebook)])
+    error = capsys.readouterr().err
+    assert code == 1
+    assert error.startswith("error: Cannot make the grading secret") and error.count("\n") == 1
+
+
+CASES = load_cases()
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("class") / "submitted"
+    for case in CASES:
+        case.write_submission(folder)
+    return folder
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("course", ["course x", "course y", "course z"])
+def test_corpus_verdicts_do_not_depend_on_the_draw(course, corpus, tmp_path):
+    """Under this course's secret, does every example get exactly its expected status, points
+    per part and feedback phrases, with the draw recorded in every result?"""
+    secret = tmp_path / "secret"
+    secret.write_text(secret_of(course).decode() + "\n")
+    settings = EngineSettings(jobs=2, cell_seconds=3, probe_seconds=3, secret_file=secret)
+    results = grade_submissions(discover([corpus]), settings=settings).results
+    got = {result.student: (result.status.value, {part.name: part.score for part in result.tests})
+           for result in results}
+    expected = {case.name: (case.expected["status"],
+                            {part: float(case.expected[part]) for part in PARTS})
+                for case in CASES}
+    assert got == expected
+    outputs = {result.student: {part.name: part.output for part in result.tests}
+               for result in results}
+    missing = [(case.name, part, phrase) for case in CASES
+               for part, phrases in case.feedback.items() for phrase in phrases
+               if phrase not in outputs[case.name][part]]
+    assert missing == []
+    assert {result.to_dict()["scenarios"] for result in results} == {
+        draw_scenarios(secret_of(course)).draw_id}
