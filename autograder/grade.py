@@ -130,6 +130,7 @@ def grade_submissions(submissions: list[Submission], *, settings: EngineSettings
     (results of run notebooks exist only after judging).
     """
     settings = settings or EngineSettings()
+    pool.start_server(settings.confined)  # it imports torch while the scenarios are drawn
     scenarios = draw_scenarios(course_secret(settings.secret_file))
     assignment = assignment or load_assignment()
     plan = scenarios.probe_plan()

@@ -80,7 +80,13 @@ class Server:
                                         env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         self.pending = bytearray()
         self.heard = time.monotonic()
+        self.started = False
         atexit.register(self.kill)
+
+    def wait_until_started(self) -> "Server":
+        """Wait for the server's first word: ready, or why it cannot confine student code."""
+        if self.started:
+            return self
         try:
             first = self.messages(STARTUP_SECONDS)
         except ServerLost as lost:
@@ -95,7 +101,8 @@ class Server:
                 f"Student code cannot be confined on this machine ({first[0]['unavailable']}), "
                 "so nothing was run. Pass --no-sandbox to grade without confinement, only "
                 "for code you trust.")
-        self.description = str(first[0].get("ready"))
+        self.started = True
+        return self
 
     def send(self, message: dict) -> None:
         try:
@@ -138,12 +145,18 @@ class Server:
 _servers: dict[bool, Server] = {}
 
 
-def warm_server(confined: bool) -> Server:
-    """The process's warm server, started on first use and kept for later grading runs."""
+def start_server(confined: bool) -> Server:
+    """The process's warm server, started on first use and kept for later grading runs; it
+    imports torch while the caller goes on (see `wait_until_started`)."""
     server = _servers.get(confined)
     if server is None or server.process.poll() is not None:
         server = _servers[confined] = Server(confined)
     return server
+
+
+def warm_server(confined: bool) -> Server:
+    """The process's warm server, once it is ready to start boxes."""
+    return start_server(confined).wait_until_started()
 
 
 def stop_servers() -> None:
