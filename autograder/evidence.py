@@ -150,7 +150,8 @@ def _error(value: object, where: str) -> dict:
 
 
 def _record(value: object, where: str) -> dict:
-    return _object(value, where, {"cell": _text}, {"timeout": _true, "error": _error})
+    return _object(value, where, {"cell": _text},
+                   {"timeout": _true, "error": _error, "skipped": _true})
 
 
 def _main(value: object, where: str) -> dict:

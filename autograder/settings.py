@@ -4,6 +4,7 @@ import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from . import lab
 from .secret import DEFAULT_SECRET_FILE
 
 
@@ -30,12 +31,12 @@ class EngineSettings:
     confined: bool = field(default=True, metadata={
         "help": "run each submission in its own sandbox (Linux namespaces); without it, "
                 "student code can read and change everything the grader can"})
-    no_draw: tuple[str, ...] = field(default=(
-        "error_surfaces.plot_error_surfaces.plot_surface",
-        "error_surfaces.plot_error_surfaces.plot_ps",
-        "error_surfaces.plot_error_surfaces.final_plot",
-    ), metadata={"help": "drawing methods of the released helper that grading skips "
-                         "(a figure costs ~50 ms and changes no grade)"})
+    no_draw: tuple[str, ...] = field(default=lab.NO_DRAW, metadata={
+        "help": "drawing methods of the released helper that grading skips (a figure costs "
+                "~50 ms and changes no grade)"})
+    main_run_skips: tuple[str, ...] = field(default=lab.MAIN_RUN_SKIPS, metadata={
+        "help": "given cells the notebook's main run leaves out (each part's cells still run in "
+                "its own snapshot)"})
     secret_file: Path = field(default=DEFAULT_SECRET_FILE, metadata={
         "help": "the course secret the hidden scenarios are drawn from, made here on first use; "
                 "keep it private and backed up: the same secret reproduces a re-grade"})
@@ -46,7 +47,7 @@ class EngineSettings:
                 "cell_seconds": self.cell_seconds, "probe_seconds": self.probe_seconds,
                 "memory_bytes": self.memory_mb * 2**20, "file_bytes": self.file_mb * 2**20,
                 "disk_bytes": self.disk_mb * 2**20, "processes": self.processes,
-                "no_draw": list(self.no_draw)}
+                "no_draw": list(self.no_draw), "main_run_skips": list(self.main_run_skips)}
 
     @classmethod
     def describe(cls) -> dict[str, str]:

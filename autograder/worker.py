@@ -233,6 +233,7 @@ def run_submission(program: dict, plan: dict, scratch: str, limits: dict) -> Non
     sections = {section["start"]: section for section in program["sections"]}
     parts = {item["part"]: item for item in plan["parts"]}
     last_start = max(sections)
+    skips = set(limits["main_run_skips"])
     records = []
     for index in range(len(run.cells)):
         if index in sections:
@@ -248,6 +249,9 @@ def run_submission(program: dict, plan: dict, scratch: str, limits: dict) -> Non
             write_json(folder / "ended.json", {"outcome": outcome})
             if index == last_start:
                 break  # every part has its snapshot; later cells cannot change a grade
+        if run.cells[index]["label"] in skips:
+            records.append({"cell": run.cells[index]["label"], "skipped": True})
+            continue
         records.append(run.run_cell(index))
         _end_strays()
         write_json(scratch_dir / "main.json", {"cells": records, "finished": False})
