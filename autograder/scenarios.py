@@ -26,11 +26,10 @@ from .errors import GradingError
 LR = 0.1
 """The notebook's learning rate; the graders read nothing else of the student's `lr`."""
 
-DRAW_VERSION = b"mini_batch_gd hidden scenarios, draw 1"
+DRAW_VERSION = b"mini_batch_gd hidden scenarios, draw 2"
 """Mixed into the seed: a new version draws new scenarios from the same secret."""
 MAX_CANDIDATES = 1000
-"""Draws tried per scenario before giving up; about a quarter of the convergence draws pass
-(measured over 40 secrets: 40 of 155), every other kind at least two thirds."""
+"""Draws tried per scenario before giving up; at least two thirds of each kind pass."""
 
 
 @dataclass(frozen=True)
@@ -81,10 +80,12 @@ def _train(scenario: TrainingScenario, batch_size: int) -> reference.Training:
 NOTEBOOK_RUN = TrainingScenario(
     "notebook_run", "the notebook's own run (10 epochs from w = -15, b = -10)",
     w0=-15.0, b0=-10.0, epochs=10, from_notebook=True)
-CONVERGENCE_SCENARIO = "converge"
+CONVERGENCE_SCENARIO = NOTEBOOK_RUN.id
 CONVERGENCE_TOLERANCE = 0.1
-"""How close to slope 1, bias -1 the convergence run must end. Draws are kept only where every
-batch size of the lab ends within half of it and full-batch descent more than twice it away."""
+"""How close to slope 1, bias -1 the notebook's own run must end: correct training gets within
+0.06 (measured: batch 1 ends at w = 1.055, b = -1.021; batch 5, 10, 20 within 0.03), while
+full-batch descent is still 1.03 away from the bias. Checked on the run the notebook already
+made, so it costs no training of its own."""
 
 
 @dataclass(frozen=True)
@@ -100,8 +101,6 @@ TRAINERS = {
     "dataloader_loop": Trainer("train_model_SGD", "LOSS_SGD", batch_size=1),
     "batch20_trainer": Trainer("my_train_model", "LOSS_MINI20", batch_size=20),
 }
-LAB_BATCH_SIZES = (1, 5, 10, 20)
-"""The batch sizes the lab trains with; a student's DataLoader may use any of them."""
 
 FORWARD_MISTAKES: dict[str, Callable[[float, float, float], float]] = {
     "bias_missing": lambda x, w, b: w * x,
@@ -212,7 +211,7 @@ STARTS = (-10.0, 10.0)
 """Start values w0, b0 of every hidden run, 2 decimals."""
 OTHER_EPOCHS = (2, 9)
 """Epochs of the other-data run: never 10, so range(10) in place of range(epochs) is caught;
-the one-epoch run has 1, the convergence run the lab's 10, so range(10) still converges."""
+the one-epoch run has 1; convergence is checked on the notebook's own 10 epochs."""
 MIN_FINAL = 0.25
 """Expected final |w| and |b| of every hidden run are at least this: relative tolerances stay
 meaningful (correct styles differ by float32 rounding of values up to ~15, ~1e-6)."""
@@ -260,13 +259,6 @@ def _draw_one_epoch(rng: random.Random) -> TrainingScenario:
                             w0=_start(rng), b0=_start(rng), epochs=1)
 
 
-def _draw_convergence(rng: random.Random) -> TrainingScenario:
-    w0, b0 = _start(rng), _start(rng)
-    return TrainingScenario(CONVERGENCE_SCENARIO, "a hidden test with new noisy data on the "
-                            f"line y = x - 1 (10 epochs from w = {w0:g}, b = {b0:g})",
-                            w0=w0, b0=b0, epochs=10, data=Data(seed=rng.randrange(*DATA_SEEDS)))
-
-
 def _training_usable(scenario: TrainingScenario) -> bool:
     """Both trainers' expected runs are finite, end away from 0 and, on other data, differ from
     the notebook's run (else a correct answer would be refused as typed in)."""
@@ -296,20 +288,6 @@ def _one_epoch_usable(scenario: TrainingScenario) -> bool:
     return True
 
 
-def _distance_to_line(run: reference.Training) -> float:
-    return max(abs(run.w - 1.0), abs(run.b + 1.0))
-
-
-def _convergence_usable(scenario: TrainingScenario) -> bool:
-    """Full-batch descent (one update per epoch) stays far from the line; every batch size of
-    the lab gets close, with room for a shuffled DataLoader. Cheapest runs first."""
-    full_batch = len(scenario.data.tensors()[0])
-    if _distance_to_line(scenario.expected(full_batch)) <= 2 * CONVERGENCE_TOLERANCE:
-        return False
-    return all(_distance_to_line(scenario.expected(size)) <= CONVERGENCE_TOLERANCE / 2
-               for size in sorted(LAB_BATCH_SIZES, reverse=True)) and _training_usable(scenario)
-
-
 Candidate = TypeVar("Candidate")
 
 
@@ -334,6 +312,5 @@ def draw_scenarios(secret: bytes) -> Scenarios:
                     for id, lengths in FORWARD_LENGTHS.items())
     training = (NOTEBOOK_RUN,
                 _first_usable(rng, _draw_other_data, _training_usable),
-                _first_usable(rng, _draw_one_epoch, _one_epoch_usable),
-                _first_usable(rng, _draw_convergence, _convergence_usable))
+                _first_usable(rng, _draw_one_epoch, _one_epoch_usable))
     return Scenarios(forward, training)

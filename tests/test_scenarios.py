@@ -50,24 +50,21 @@ def test_other_secrets_draw_other_scenarios(draws):
     runs = [training(scenarios) for scenarios in draws]
     assert len({scenarios.draw_id for scenarios in draws}) == len(draws)
     assert len({run["other_data"].data for run in runs}) == len(draws)
-    assert len({run[CONVERGENCE_SCENARIO].data.seed for run in runs}) == len(draws)
-    for name in ("other_data", "one_epoch", CONVERGENCE_SCENARIO):
+    for name in ("other_data", "one_epoch"):
         assert len({(run[name].w0, run[name].b0) for run in runs}) == len(draws)
     assert len({run["other_data"].epochs for run in runs}) > 1
     assert len({scenarios.forward for scenarios in draws}) == len(draws)
 
 
 def test_every_draw_keeps_the_kinds_the_graders_rely_on(draws):
-    """Does each draw keep the notebook's run, other data (never 10 epochs), one epoch, a
-    convergence run on y = x - 1, and forward inputs of several shapes (never the notebook's)?"""
+    """Does each draw keep the notebook's run (where convergence is checked), other data (never
+    10 epochs), one epoch, and forward inputs of several shapes (never the notebook's)?"""
     for scenarios in draws:
         runs = training(scenarios)
-        assert list(runs) == ["notebook_run", "other_data", "one_epoch", CONVERGENCE_SCENARIO]
+        assert list(runs) == [CONVERGENCE_SCENARIO, "other_data", "one_epoch"]
         assert runs["notebook_run"].from_notebook
         assert runs["other_data"].epochs != 10 and not runs["other_data"].data.is_notebook_data
         assert runs["one_epoch"].epochs == 1
-        line = runs[CONVERGENCE_SCENARIO].data
-        assert (line.slope, line.bias, runs[CONVERGENCE_SCENARIO].epochs) == (1.0, -1.0, 10)
         shapes = [scenario.shape for scenario in scenarios.forward]
         assert () in shapes and (1, 1) in shapes and len(set(shapes)) == len(shapes)
         assert all(shape[:1] != (NOTEBOOK_ROWS,) for shape in shapes)
