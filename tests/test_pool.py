@@ -29,13 +29,24 @@ def submitted(tmp_path) -> Path:
     return tmp_path / "submitted"
 
 
+def boxes_of(server: int) -> list[str]:
+    """The keepers the server has started and not yet reaped."""
+    try:
+        return Path(f"/proc/{server}/task/{server}/children").read_text().split()
+    except OSError:
+        return []
+
+
 def grade_while(submitted: Path, harm) -> dict[str, tuple[str, float, str]]:
-    """Grade the class while `harm(server pid)` runs once the first box has started."""
+    """Grade the class while `harm(server pid)` runs once the first box has started (a server
+    harmed before it runs anything is simply replaced)."""
     pool.stop_servers()
     server = pool.warm_server(confined=True)
 
     def harm_soon():
-        time.sleep(1.0)
+        deadline = time.monotonic() + 60
+        while not boxes_of(server.process.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
         harm(server.process.pid)
 
     thread = threading.Thread(target=harm_soon)

@@ -79,7 +79,7 @@ def test_run_without_its_record_runs_again(submitted):
 def test_tampered_kept_run_runs_again(submitted):
     """Is a kept run whose evidence was changed after the grader wrote it run again?"""
     first = grade(submitted)
-    response = next(Path("work/forward_no_bias/evidence/forward").glob("column_of_7.json"))
+    response = next(Path("work/forward_no_bias/evidence/forward").glob("long_column.json"))
     response.write_text(response.read_text().replace("-", "+"))
     again = grade(submitted)
     assert again.reused == 1
