@@ -36,7 +36,7 @@ release: $(INSTALLED)
 solution: $(INSTALLED)
 	nbgrader generate_solution mini_batch_gd --force --log-level=WARN
 
-## bench: time grading beside stock Jupyter kernels and a warm interpreter (about 20 minutes on 2
+## bench: time grading beside stock Jupyter kernels and a warm interpreter (about 25 minutes on 2
 ## cores); prints the tables and targets, writes bench/bench.json
 bench: $(INSTALLED)
 	$(PYTHON) -m autograder.bench
