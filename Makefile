@@ -10,7 +10,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # Headless: figures are drawn off-screen.
 export MPLBACKEND := Agg
 
-.PHONY: install demo test release solution lint clean
+.PHONY: install demo test release solution lint bench clean
 
 install: $(INSTALLED)
 
@@ -36,9 +36,14 @@ release: $(INSTALLED)
 solution: $(INSTALLED)
 	nbgrader generate_solution mini_batch_gd --force --log-level=WARN
 
+## bench: time grading beside stock Jupyter kernels and a warm interpreter (about 25 minutes on 2
+## cores); prints the tables and targets, writes bench/bench.json
+bench: $(INSTALLED)
+	$(PYTHON) -m autograder.bench
+
 ## lint: style checks
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
 
 clean:
-	rm -rf $(VENV) demo submitted autograded feedback gradebook.db .autograder-runs
+	rm -rf $(VENV) demo bench submitted autograded feedback gradebook.db .autograder-runs
