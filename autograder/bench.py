@@ -40,7 +40,9 @@ EXCLUDED_FAULTS = {
 """Corpus cases left out besides unreadable files (nothing to run), with why."""
 KINDS = ("correct", "mistake", "cheat", "fault")
 """Kinds of corpus case, by name prefix; a case of no other kind is a mistake."""
-SAMPLE_SECONDS = 0.05
+SAMPLE_SECONDS = 0.2
+"""Reading every process's PSS takes milliseconds each: sampled often, it would slow what it
+measures."""
 PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
 MIB = 2**20
 TARGET_ONE_SECONDS = 3.0
@@ -104,9 +106,10 @@ def build_submissions(folder: Path, n: int, cases: list[ExampleCase]) -> list[Pa
 
 # --- measuring a process tree --------------------------------------------------------------------
 
-def tree_rss_bytes(root: int) -> int:
-    """RSS summed over `root` and all its descendants, read from /proc. Pages that forks share
-    count once per process, so this is an upper bound on what the tree holds."""
+def tree_memory_bytes(root: int) -> int:
+    """Proportional set size (PSS) summed over `root` and all its descendants: a page that forks
+    share is split among them, so the sum is what the tree holds. A process whose PSS cannot be
+    read counts with its resident size."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     for entry in os.scandir("/proc"):
@@ -119,17 +122,28 @@ def tree_rss_bytes(root: int) -> int:
             continue
         pid = int(entry.name)
         children.setdefault(int(fields[1]), []).append(pid)
-        rss[pid] = int(fields[21])
+        rss[pid] = int(fields[21]) * PAGE_BYTES
     total, todo = 0, [root]
     while todo:
         pid = todo.pop()
-        total += rss.get(pid, 0)
+        total += _pss_bytes(pid, rss.get(pid, 0))
         todo.extend(children.get(pid, []))
-    return total * PAGE_BYTES
+    return total
+
+
+def _pss_bytes(pid: int, fallback: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as handle:
+            for line in handle:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return fallback
 
 
 class PeakMemory:
-    """Samples a process tree's RSS in a background thread: the peak is what a grading
+    """Samples a process tree's PSS in a background thread: the peak is what a grading
     machine must hold, and no single process of the tree shows it."""
 
     def __init__(self, root: int):
@@ -147,7 +161,7 @@ class PeakMemory:
 
     def _sample(self) -> None:
         while True:
-            self.peak_bytes = max(self.peak_bytes, tree_rss_bytes(self.root))
+            self.peak_bytes = max(self.peak_bytes, tree_memory_bytes(self.root))
             if self._stop.wait(SAMPLE_SECONDS):
                 return
 
@@ -338,8 +352,7 @@ def report(results: dict) -> str:
     lines = [_table(rows),
              "  median and p95: per notebook for stock and floor, from the JSON report's "
              "execution_time for ours",
-             "  peak MiB: RSS summed over the process tree; pages forks share count once per "
-             "process",
+             "  peak MiB: PSS summed over the process tree (pages forks share split among them)",
              f"  stock drew {stock['figures_drawn']} figures inline; cells that raised in the "
              f"first {stock['notebooks']} notebooks: stock {stock['cells_raising']}, floor "
              f"{sum(run['errors'] for run in first)}",
