@@ -182,6 +182,10 @@ def probe_state(namespace: dict, request: dict) -> dict:
 
 
 PROBES = {"forward": probe_forward, "train": probe_train, "state": probe_state}
+IN_PLACE = {"forward", "state"}
+"""Probes that leave nothing another probe reads: a state probe only reads, and every forward
+probe sets w and b itself. They need no fork; a training probe changes the data, the LOSS list
+and the parameters, so each runs in a fork of the part's snapshot."""
 
 
 def run_probe(namespace: dict, request: dict, student_cells: set[str]) -> dict:
