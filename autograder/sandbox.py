@@ -360,20 +360,34 @@ def _run_worker(request: dict, helpers: dict[str, bytes], limits: Limits, confin
     os.close(setup_writer)
     os.close(keeper)
     problem = _read_setup(setup_reader)
-    watcher = os.pidfd_open(pid)
-    ready, _, _ = select.select([watcher], [], [], limits.submission_seconds)
-    os.close(watcher)
-    if not ready:
-        os.kill(pid, signal.SIGKILL)
-    _, status = os.waitpid(pid, 0)
+    end = wait_for(pid, limits.submission_seconds)
     if problem:
         raise SandboxUnavailable(problem)
-    if not ready:
-        return "timeout"
+    return end
+
+
+def how_it_ended(status: int) -> str:
+    """A wait status in words: 'ok', 'exit N' or 'killed by signal N'."""
     if os.WIFSIGNALED(status):
         return f"killed by signal {os.WTERMSIG(status)}"
     code = os.WEXITSTATUS(status)
     return "ok" if code == 0 else f"exit {code}"
+
+
+def wait_for(pid: int, seconds: float, kill: Callable[[int, int], None] = os.kill, *,
+             _pidfd_open=os.pidfd_open, _select=select.select, _close=os.close,
+             _waitpid=os.waitpid) -> str:
+    """Wait for a child; past `seconds`, `kill(pid, SIGKILL)` it: 'timeout', or how it ended.
+    The calls are bound when this module loads, before any student code could replace them."""
+    watcher = _pidfd_open(pid)
+    try:
+        ready, _, _ = _select([watcher], [], [], seconds)
+    finally:
+        _close(watcher)
+    if not ready:
+        kill(pid, signal.SIGKILL)
+    _, status = _waitpid(pid, 0)
+    return how_it_ended(status) if ready else "timeout"
 
 
 def _tell(fd: int, message: str) -> None:

@@ -60,13 +60,6 @@ def _self_test(confined: bool) -> str | None:
     return record.get("error") or record.get("end")
 
 
-def _how_it_ended(status: int) -> str:
-    if os.WIFSIGNALED(status):
-        return f"killed by signal {os.WTERMSIG(status)}"
-    code = os.WEXITSTATUS(status)
-    return "ok" if code == 0 else f"exit {code}"
-
-
 def _send(message: dict) -> None:
     sys.stdout.write(json.dumps(message) + "\n")
     sys.stdout.flush()
@@ -100,7 +93,7 @@ def serve(confined: bool) -> None:
                 _, status = os.waitpid(running.pop(job), 0)
                 if cgroup is not None and not cgroup.remove():
                     leftover.append(cgroup)
-                _send({"job": job, "end": _how_it_ended(status)})
+                _send({"job": job, "end": sandbox.how_it_ended(status)})
                 continue
             chunk = os.read(fd, 1 << 16)
             if not chunk:

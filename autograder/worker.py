@@ -15,13 +15,12 @@ import builtins
 import importlib
 import json
 import os
-import select
 import signal
 import sys
 from pathlib import Path
 
 from . import probe
-from .sandbox import die_with_parent
+from .sandbox import die_with_parent, wait_for
 
 _fork = os.fork
 _exit = os._exit
@@ -29,8 +28,6 @@ _kill = os.killpg
 _kill_process = os.kill
 _getpid = os.getpid
 _waitpid = os.waitpid
-_pidfd_open = os.pidfd_open
-_select = select.select
 _replace = os.replace
 _dumps = json.dumps
 _setitimer = signal.setitimer
@@ -88,20 +85,7 @@ def run_forked(task, time_limit: float) -> str:
             sys.stdout.flush()
             sys.stderr.flush()
             _exit(code)
-    watcher = _pidfd_open(pid)
-    try:
-        ready, _, _ = _select([watcher], [], [], time_limit)
-    finally:
-        os.close(watcher)
-    if not ready:
-        _kill(pid, signal.SIGKILL)
-    _, status = _waitpid(pid, 0)
-    if not ready:
-        return "timeout"
-    if os.WIFSIGNALED(status):
-        return f"killed by signal {os.WTERMSIG(status)}"
-    code = os.WEXITSTATUS(status)
-    return "ok" if code == 0 else f"exit {code}"
+    return wait_for(pid, time_limit, _kill)
 
 
 class NotebookRun:
