@@ -6,11 +6,11 @@ The warm server forks a *keeper* per submission; the keeper builds the box and f
 
     server (trusted) --fork--> keeper (trusted) --fork--> worker = PID 1 of the box (untrusted)
 
-- User, mount, PID, network, IPC and UTS namespaces (`unshare(2)`). The box's user is mapped
-  to an unprivileged user (65534 when grading as root, the grader's own user otherwise), and
-  the worker drops every capability, locks the securebits, sets no_new_privs and installs a
-  seccomp filter before any student code runs: it cannot mount, chroot, ptrace, make new
-  namespaces or raise its limits back.
+- User, mount, PID, network, IPC and UTS namespaces (`unshare(2)`). The box's user (uid 1000
+  inside, never root) is mapped to an unprivileged user (65534 when grading as root, the
+  grader's own user otherwise), and the worker drops every capability, locks the securebits,
+  sets no_new_privs and installs a seccomp filter before any student code runs: it cannot
+  mount, chroot, ptrace, make new namespaces or raise its limits back.
 - File system: a fresh root holding read-only binds of the system and Python environment, a
   minimal /dev, the box's own /proc, and one size-capped tmpfs for `/scratch` (the working
   folder, with its own copy of the released helper files) and `/tmp`. Nothing of the course,
@@ -42,6 +42,8 @@ from . import linux
 
 BOX_UID_WHEN_ROOT = 65534
 """Grading as root, the box runs as this unprivileged user (`nobody` on most systems)."""
+INSIDE_ID = 1000
+"""The box's user and group as the box sees them: not root, inside or out."""
 SCRATCH = "/scratch"
 RUN_RECORD = "run.json"
 EVIDENCE_FILE_BYTES = 2 * 1024 * 1024
@@ -256,8 +258,8 @@ def _map_user(pid: int) -> None:
     uid, gid = _ids()
     proc = Path(f"/proc/{pid}")
     (proc / "setgroups").write_text("deny")
-    (proc / "uid_map").write_text(f"0 {uid} 1\n")
-    (proc / "gid_map").write_text(f"0 {gid} 1\n")
+    (proc / "uid_map").write_text(f"{INSIDE_ID} {uid} 1\n")
+    (proc / "gid_map").write_text(f"{INSIDE_ID} {gid} 1\n")
 
 
 # --- the keeper: build the box, run the worker, hand the evidence over ---------------------
@@ -302,7 +304,7 @@ def _keeper(job_dir: Path, confined: bool, cgroup: "Cgroup | None", box_main, se
 
 
 def _enter_namespaces(unshared_writer: int, mapped_reader: int) -> dict[str, int]:
-    """Enter the box's namespaces as the box's root; returns the mount sources, opened while
+    """Enter the box's namespaces as the box's user; returns the mount sources, opened while
     this process is still its own user (the box's user may not reach their paths)."""
     _adjust_oom_score("-1000")  # the box's processes, not their keeper, are the ones to kill
     try:
@@ -319,8 +321,10 @@ def _enter_namespaces(unshared_writer: int, mapped_reader: int) -> dict[str, int
     if not ready or os.read(mapped_reader, 1) != b"m":
         raise SandboxUnavailable("the grading server could not map the box's user")
     os.close(mapped_reader)
-    os.setresgid(0, 0, 0)  # become the box's root, the mapped user: keeps the namespace's
-    os.setresuid(0, 0, 0)  # capabilities, and files it makes belong to the mapped user
+    # Become the box's user: the namespace's capabilities stay (its creator was never its root,
+    # so no setuid rule drops them) until the worker drops them, and files belong to that user.
+    os.setresgid(INSIDE_ID, INSIDE_ID, INSIDE_ID)
+    os.setresuid(INSIDE_ID, INSIDE_ID, INSIDE_ID)
     linux.prctl(linux.PR_SET_DUMPABLE, 0)  # the box cannot trace or read its keeper
     return sources
 

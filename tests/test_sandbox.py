@@ -47,7 +47,7 @@ def connect():
 def raise_limit():
     resource.setrlimit(resource.RLIMIT_NPROC, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
 seen = {
-    "pid": os.getpid(),
+    "pid": os.getpid(), "uid": os.getuid(), "gid": os.getgid(),
     "cap_eff": status("CapEff"), "no_new_privs": status("NoNewPrivs"),
     "seccomp": status("Seccomp"),
     "root": sorted(os.listdir("/")),
@@ -129,7 +129,7 @@ def test_box_sees_nothing_of_the_course_and_has_no_privilege(tmp_path, listener,
     port, received = listener
     seen, [result] = look_around(tmp_path, port, QUICK)
     assert result.score == 10 and result.status.value == "graded"
-    assert seen["pid"] == 1
+    assert seen["pid"] == 1 and seen["uid"] != 0 and seen["gid"] != 0  # no root inside
     assert (seen["cap_eff"], seen["no_new_privs"], seen["seccomp"]) == ("0000000000000000", "1",
                                                                          "2")
     assert set(seen["root"]) <= {"bin", "dev", "etc", "lib", "lib32", "lib64", "libx32", "proc",
