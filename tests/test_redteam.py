@@ -60,6 +60,10 @@ pytestmark = pytest.mark.slow
 CANARY = "canary"
 LIMIT_SLACK_SECONDS = 45
 """A grading run may take its per-submission limit (--timeout 60) plus this much."""
+MEMORY_MARGIN = 0.1
+"""The box's cgroup holds it to --memory-mb exactly (measured: its peak was 1024 MiB of 1024);
+the machine also gives out what no cgroup v1 counts (page tables, kernel stacks of the forks)
+and the honest class's own peak varies by tens of MiB between runs."""
 DISK_FILES_MB = 32
 DISK_DROP_MB = 128
 """The disk attack writes 300 MiB under --file-mb 16; about the cap may land on the host."""
@@ -190,11 +194,13 @@ def test_attack_is_contained(name, redteam_template, loopback, repo_root, tmp_pa
         if run.seconds > 60 + LIMIT_SLACK_SECONDS:
             problems.append(f"the grading run took {run.seconds:.0f} s, past its limits")
         if case.monitor == "memory":
-            allowed = redteam_template.memory_peak_mb + _option(case.cli_args, "--memory-mb")
+            limit = _option(case.cli_args, "--memory-mb")
+            allowed = redteam_template.memory_peak_mb + limit * (1 + MEMORY_MARGIN)
             if (run.peak or 0) > allowed:
                 problems.append(f"the machine gave the grading run {run.peak:.0f} MiB at its "
                                 f"peak: more than to the honest class alone "
-                                f"({redteam_template.memory_peak_mb:.0f} MiB) plus --memory-mb")
+                                f"({redteam_template.memory_peak_mb:.0f} MiB) plus --memory-mb "
+                                f"and {MEMORY_MARGIN:.0%}")
         if disk:
             if disk.files_peak > DISK_FILES_MB or (run.peak or 0) > DISK_DROP_MB:
                 problems.append(f"the host's disks filled while grading: {disk.files_peak:.0f}"
