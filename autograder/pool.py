@@ -205,6 +205,7 @@ def _run_jobs(pending: deque[tuple[Job, int]], settings: EngineSettings, jobs_di
                     done = running.pop(token)
                     on_finished(Finished(done.job, _worker_end(done), _seconds(done),
                                          done.folder / "out", done.attempt))
+                    shutil.rmtree(done.folder, ignore_errors=True)  # its evidence was kept
             _enforce_time(server, running, settings)
         except ServerLost as lost:
             print(f"The grading server stopped ({lost}); starting a new one and running its "
