@@ -482,7 +482,14 @@ def _mount_box(sources: dict[str, int], limits: Limits) -> int:
     os.mkdir(writable)
     linux.mount("tmpfs", writable, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV,
                 f"size={limits.disk_bytes},mode=0755")
-    for path, fd in sources.items():
+    # The writable folders first: a Python environment under /tmp (a clone made there) is bound
+    # on top of the box's own /tmp, not hidden under it. Parents before children.
+    for name, mode in (("scratch", 0o755), ("tmp", 0o1777)):
+        os.mkdir(f"{writable}/{name}", mode)
+        os.chmod(f"{writable}/{name}", mode)
+        os.makedirs(f"{root}/{name}", exist_ok=True)
+        linux.mount(f"{writable}/{name}", f"{root}/{name}", None, linux.MS_BIND)
+    for path, fd in sorted(sources.items()):
         target = root + path
         os.makedirs(os.path.dirname(target), exist_ok=True)
         if fd < 0:
@@ -494,11 +501,6 @@ def _mount_box(sources: dict[str, int], limits: Limits) -> int:
             open(target, "w").close()
         _bind_read_only(f"/proc/self/fd/{fd}", target, device=path in DEVICES)
         os.close(fd)
-    for name, mode in (("scratch", 0o755), ("tmp", 0o1777)):
-        os.mkdir(f"{writable}/{name}", mode)
-        os.chmod(f"{writable}/{name}", mode)
-        os.makedirs(f"{root}/{name}", exist_ok=True)
-        linux.mount(f"{writable}/{name}", f"{root}/{name}", None, linux.MS_BIND)
     linux.umount(writable)
     os.rmdir(writable)
     os.mkdir(f"{root}/proc")

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from autograder import sandbox
 from autograder.examples import load_cases
 from autograder.grade import discover, grade_submissions
 from autograder.settings import EngineSettings
@@ -170,6 +171,34 @@ def _as_nobody(command: list[str]) -> list[str]:
               'mount --move "$keep" "$1/$2"; shift 2; exec "$@"')
     return ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh",
             str(hidden), inside, *drop, *command]
+
+
+def test_environment_under_tmp_stays_visible(monkeypatch):
+    """Is a Python environment that lies under /tmp (a clone made there) still readable inside
+    the box, above the box's own private /tmp?"""
+    environment = Path(tempfile.mkdtemp(prefix="environment-", dir="/tmp"))
+    (environment / "module.py").write_text("ANSWER = 42\n")
+    os.chmod(environment, 0o755)
+    os.chmod(environment / "module.py", 0o644)
+    monkeypatch.setattr(sandbox, "_python_paths", lambda: [str(environment)])
+
+    def box_main(request, scratch):
+        found = Path(environment, "module.py").read_text()
+        Path("main.json").write_text(json.dumps({"found": found,
+                                                 "tmp": sorted(os.listdir("/tmp"))}))
+
+    job = Path(tempfile.mkdtemp(prefix="job-")) / "job"
+    limits = {"submission_seconds": 30, "memory_bytes": 1 << 30, "file_bytes": 1 << 20,
+              "disk_bytes": 1 << 20, "processes": 16}
+    sandbox.prepare_job(job, {"limits": limits, "evidence": ["main.json"]}, [])
+    try:
+        os.waitpid(sandbox.spawn(job, True, None, box_main), 0)
+        seen = json.loads((job / "out" / "main.json").read_text())
+    finally:
+        shutil.rmtree(environment)
+        shutil.rmtree(job.parent)
+    assert seen["found"] == "ANSWER = 42\n"
+    assert seen["tmp"] == [environment.name]  # the box's own /tmp holds only the mount point
 
 
 def test_ordinary_user_gets_the_same_box(course_for_nobody):
