@@ -40,6 +40,9 @@ EXCLUDED_FAULTS = {
 """Corpus cases left out besides unreadable files (nothing to run), with why."""
 KINDS = ("correct", "mistake", "cheat", "fault")
 """Kinds of corpus case, by name prefix; a case of no other kind is a mistake."""
+SECRET = "secret"
+"""The benchmark draws its hidden scenarios from a secret of its own, beside its notebooks: the
+course's secret is never made or used by timing."""
 SAMPLE_SECONDS = 0.2
 """Reading every process's PSS takes milliseconds each: sampled often, it would slow what it
 measures."""
@@ -225,8 +228,8 @@ def measure_ours(folder: Path, jobs: int, work: Path, label: str) -> dict:
     measured = measure([sys.executable, "-m", "autograder", "grade", str(folder),
                         "--jobs", str(jobs), "--json", str(reports / "grades.json"),
                         "--csv", str(reports / "grades.csv"), "--feedback",
-                        str(reports / "feedback"), "--work-dir", str(reports / "runs")],
-                       reports / "log.txt")
+                        str(reports / "feedback"), "--work-dir", str(reports / "runs"),
+                        "--secret", str(work / SECRET)], reports / "log.txt")
     records = json.loads((reports / "grades.json").read_text())
     times = [record["execution_time"] for record in records]
     return {"submissions": len(records), "jobs": jobs, "wall_s": measured.wall_s,
@@ -241,7 +244,8 @@ def measure_one(notebook: Path, repeats: int, work: Path) -> dict:
         reports = work / f"one-{number}"
         runs.append(measure([sys.executable, "-m", "autograder", "grade", str(notebook),
                              "--json", str(reports / "grades.json"),
-                             "--work-dir", str(reports / "runs")], reports / "log.txt"))
+                             "--work-dir", str(reports / "runs"), "--secret", str(work / SECRET)],
+                            reports / "log.txt"))
     return {"runs": repeats, "walls_s": [run.wall_s for run in runs],
             "wall_s": statistics.median(run.wall_s for run in runs),
             "peak_mib": max(run.peak_mib for run in runs)}
