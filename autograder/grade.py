@@ -135,7 +135,10 @@ def grade_submissions(submissions: list[Submission], *, settings: EngineSettings
     assignment = assignment or load_assignment()
     plan = scenarios.probe_plan()
     probe_ids = {item["part"]: [probe["id"] for probe in item["probes"]] for item in plan["parts"]}
-    helpers = assignment.helper_files()
+    helpers = tuple(assignment.helper_files())
+    limits, evidence = settings.worker_limits(), evidence_files(probe_ids)
+    fingerprint = runs.fingerprinter({"plan": plan, "limits": limits,
+                                      "confined": settings.confined}, list(helpers))
     results: dict[str, SubmissionResult] = {}
     cases: list[Case] = []
     seconds: dict[str, float] = {}
@@ -179,18 +182,14 @@ def grade_submissions(submissions: list[Submission], *, settings: EngineSettings
                 on_progress(results[submission.student])
                 continue
             folder = runs.RunFolder.for_student(root, submission.student)
-            limits = settings.worker_limits()
-            run_fingerprint = runs.fingerprint(
-                {"program": program, "plan": plan, "limits": limits,
-                 "confined": settings.confined}, helpers)
+            run_fingerprint = fingerprint(program)
             kept = None if rerun else folder.kept(run_fingerprint)
             if kept:
                 collect(submission.student, folder, *kept, program)
                 continue
-            request = {"program": program, "plan": plan, "limits": limits,
-                       "evidence": evidence_files(probe_ids)}
+            request = {"program": program, "plan": plan, "limits": limits, "evidence": evidence}
             fingerprints[submission.student], folders[submission.student] = run_fingerprint, folder
-            jobs.append(pool.Job(submission.student, request, tuple(helpers)))
+            jobs.append(pool.Job(submission.student, request, helpers))
         pool.run_jobs(jobs, settings, root, finished)
         checks = judge(cases, assignment)
 

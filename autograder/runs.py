@@ -20,7 +20,7 @@ import json
 import os
 import secrets
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,12 +35,19 @@ RECORD = "finished.json"
 KEY = ".key"
 
 
-def fingerprint(run_inputs: dict, files: list[Path]) -> str:
-    """A digest of what a run depends on: plain-data inputs, helper files, the engine's code."""
-    digest = hashlib.sha256(json.dumps(run_inputs, sort_keys=True).encode())
+def fingerprinter(shared_inputs: dict, files: list[Path]) -> Callable[[dict], str]:
+    """Digests of what runs depend on: the inputs they share (plan, limits), the helper files
+    and the engine's code, read and hashed once per grading run, then each run's program."""
+    shared = hashlib.sha256(json.dumps(shared_inputs, sort_keys=True).encode())
     for path in [*files, *ENGINE_CODE]:
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
+        shared.update(path.read_bytes())
+
+    def fingerprint(program: dict) -> str:
+        digest = shared.copy()
+        digest.update(json.dumps(program, sort_keys=True).encode())
+        return digest.hexdigest()
+
+    return fingerprint
 
 
 @contextmanager
