@@ -29,7 +29,7 @@ from .judge import Case, judge
 from .program import assemble, read_notebook
 from .results import CheckResult, PartResult, Status, SubmissionResult
 from .scenarios import draw_scenarios
-from .secret import course_secret
+from .secret import course_secret, kept_answers_file
 from .settings import EngineSettings
 
 MALFORMED_SHOWN = 3
@@ -130,8 +130,9 @@ def grade_submissions(submissions: list[Submission], *, settings: EngineSettings
     (results of run notebooks exist only after judging).
     """
     settings = settings or EngineSettings()
-    pool.start_server(settings.confined)  # it imports torch while the scenarios are drawn
-    scenarios = draw_scenarios(course_secret(settings.secret_file))
+    pool.start_server(settings.confined, settings.server_socket)  # warms while we read
+    scenarios = draw_scenarios(course_secret(settings.secret_file),
+                               kept_answers_file(settings.secret_file))
     assignment = assignment or load_assignment()
     plan = scenarios.probe_plan()
     probe_ids = {item["part"]: [probe["id"] for probe in item["probes"]] for item in plan["parts"]}
@@ -200,7 +201,7 @@ def grade_submissions(submissions: list[Submission], *, settings: EngineSettings
                                         seconds[case.key], notes.get(case.key))
         except Exception as error:  # noqa: BLE001 - see _grader_failed
             results[case.key] = _grader_failed(submission, assignment, error)
-    confinement = sandbox.describe() if settings.confined else "none (--no-sandbox)"
+    confinement = sandbox.describe() if settings.confined else pool.UNCONFINED
     return Grading([replace(results[submission.student], sandbox=confinement,
                             scenarios=scenarios.draw_id)
                     for submission in submissions], reused=len(cases) - len(jobs))

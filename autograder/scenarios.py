@@ -3,11 +3,14 @@
 The scenarios are drawn from the course secret (`autograder.secret`): a student who has read
 this repository knows their kinds and ranges, not their values, so answers computed offline
 cannot be typed in. Requests go to the worker as plain data; expected values come from
-`solutions.reference`, computed here in the grader process, once per draw.
+`solutions.reference`, computed here in the grader process and kept (`answers.py`): a run whose
+answers are all kept imports neither the reference nor torch.
 """
 
 import hashlib
 import hmac
+import importlib.metadata
+import importlib.util
 import json
 import math
 import random
@@ -15,12 +18,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cache, cached_property, partial
 from itertools import combinations
+from pathlib import Path
 from typing import TypeVar
 
-import torch
-
-from solutions import reference
-
+from .answers import KeptAnswers, code_version
 from .errors import GradingError
 
 LR = 0.1
@@ -30,13 +31,40 @@ DRAW_VERSION = b"mini_batch_gd hidden scenarios, draw 2"
 """Mixed into the seed: a new version draws new scenarios from the same secret."""
 MAX_CANDIDATES = 1000
 """Draws tried per scenario before giving up; at least two thirds of each kind pass."""
+NOTEBOOK_SEED = 1
+"""The seed the notebook sets before drawing its noise (`reference.SEED`)."""
+
+
+def _answers_version() -> str:
+    """The code the answers depend on: the reference, these scenarios and torch's version."""
+    reference_file = importlib.util.find_spec("solutions.reference").origin
+    return code_version([Path(reference_file), Path(__file__)],
+                        importlib.metadata.version("torch"))
+
+
+ANSWERS = KeptAnswers(cache(_answers_version))
+
+
+def _reference():
+    """The reference, imported (with torch) only when an answer is not kept yet."""
+    from solutions import reference
+    return reference
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What a correct training run leaves behind: one loss per epoch, the final parameters."""
+
+    losses: list[float]
+    w: float
+    b: float
 
 
 @dataclass(frozen=True)
 class Data:
     """A data set on a line: the notebook's own, or another drawn the same way."""
 
-    seed: int = reference.SEED
+    seed: int = NOTEBOOK_SEED
     slope: float = 1.0
     bias: float = -1.0
     noise: float = 0.1
@@ -45,9 +73,15 @@ class Data:
     def is_notebook_data(self) -> bool:
         return self == Data()
 
-    @cache
-    def tensors(self) -> tuple[torch.Tensor, torch.Tensor]:
-        return reference.make_data(self.seed, self.slope, self.bias, self.noise)
+    def tensors(self):
+        """x and y as torch tensors (imports torch)."""
+        return _reference().make_data(self.seed, self.slope, self.bias, self.noise)
+
+    def lists(self) -> tuple[list[list[float]], list[list[float]]]:
+        """x and y as (n, 1) nested lists."""
+        x, y = ANSWERS.answer(["data", self.seed, self.slope, self.bias, self.noise],
+                              lambda: [tensor.tolist() for tensor in self.tensors()])
+        return x, y
 
 
 NOTEBOOK_DATA = Data()
@@ -66,15 +100,17 @@ class TrainingScenario:
     from_notebook: bool = False
     """True: read the state the notebook's own training cell left, instead of training again."""
 
-    def expected(self, batch_size: int) -> reference.Training:
-        return _train(self, batch_size)
+    def expected(self, batch_size: int) -> Expected:
+        data = self.data
+        question = ["train", data.seed, data.slope, data.bias, data.noise, self.w0, self.b0,
+                    LR, batch_size, self.epochs]
+        return Expected(**ANSWERS.answer(question, lambda: self._train(batch_size)))
 
-
-@cache
-def _train(scenario: TrainingScenario, batch_size: int) -> reference.Training:
-    x, y = scenario.data.tensors()
-    return reference.train(x, y, w0=scenario.w0, b0=scenario.b0, lr=LR,
-                           batch_size=batch_size, epochs=scenario.epochs)
+    def _train(self, batch_size: int) -> dict:
+        x, y = self.data.tensors()
+        run = _reference().train(x, y, w0=self.w0, b0=self.b0, lr=LR, batch_size=batch_size,
+                                 epochs=self.epochs)
+        return {"losses": run.losses, "w": run.w, "b": run.b}
 
 
 NOTEBOOK_RUN = TrainingScenario(
@@ -131,8 +167,12 @@ class ForwardScenario:
 
     def expected(self) -> list[float]:
         """What a correct forward returns, element by element."""
+        return ANSWERS.answer(["forward", self.x, self.w, self.b], self._forward)
+
+    def _forward(self) -> list[float]:
+        import torch
         w, b = torch.tensor(self.w), torch.tensor(self.b)
-        return reference.forward(torch.tensor(self.x), w, b).flatten().tolist()
+        return _reference().forward(torch.tensor(self.x), w, b).flatten().tolist()
 
     def mistaken(self, mistake: str) -> list[float]:
         """What one of the FORWARD_MISTAKES returns, element by element."""
@@ -168,8 +208,8 @@ class Scenarios:
 def _data_lists(data: Data) -> dict:
     if data.is_notebook_data:
         return {}
-    x, y = data.tensors()
-    return {"x": x.tolist(), "y": y.tolist()}
+    x, y = data.lists()
+    return {"x": x, "y": y}
 
 
 def _training_request(trainer: Trainer, scenario: TrainingScenario) -> dict:
@@ -302,9 +342,21 @@ def _first_usable(rng: random.Random, draw: Callable[[random.Random], Candidate]
                        "autograder/scenarios.py are too narrow for their rules.")
 
 
+def draw_scenarios(secret: bytes, kept_answers: Path | None = None) -> Scenarios:
+    """The course's scenarios: the same secret always draws the same ones. Their answers are
+    read from `kept_answers` and, where any had to be computed, kept there for the next run."""
+    if kept_answers is not None:
+        ANSWERS.load(kept_answers)
+    scenarios = _draw(secret)
+    for scenario in scenarios.training:  # the graders count rows; the plan sends other data
+        scenario.data.lists()
+    if kept_answers is not None:
+        ANSWERS.save(kept_answers)
+    return scenarios
+
+
 @cache
-def draw_scenarios(secret: bytes) -> Scenarios:
-    """The course's scenarios: the same secret always draws the same ones."""
+def _draw(secret: bytes) -> Scenarios:
     seed = hmac.new(secret, DRAW_VERSION, hashlib.sha256).digest()
     rng = random.Random(int.from_bytes(seed, "big"))
     forward = tuple(_first_usable(rng, partial(_draw_forward, id=id, lengths=lengths),

@@ -39,6 +39,12 @@ def course_secret(path: Path) -> bytes:
     return text.strip().encode()
 
 
+def kept_answers_file(secret_file: Path) -> Path:
+    """Where the answers to the scenarios a secret draws are kept (`answers.py`): beside it, as
+    private as it is, since they give the hidden expected values away as well."""
+    return secret_file.with_name(secret_file.name + ".answers.json")
+
+
 def _create(path: Path) -> None:
     """Write a new secret, readable by its owner only, never over one another run has just
     made: it appears whole or not at all (written aside, then linked into place)."""

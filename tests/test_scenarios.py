@@ -4,10 +4,13 @@ and never changing a verdict of the example corpus."""
 import hashlib
 import json
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from autograder import scenarios as drawing
 from autograder.cli import main
 from autograder.errors import GradingError
 from autograder.examples import load_cases
@@ -39,7 +42,7 @@ def training(scenarios) -> dict:
 
 def test_same_secret_draws_the_same_scenarios(draws):
     """Does a secret draw the very same probes again, under the same draw id?"""
-    draw_scenarios.cache_clear()
+    drawing._draw.cache_clear()
     again = draw_scenarios(secret_of(COURSES[0]))
     assert again.probe_plan() == draws[0].probe_plan()
     assert again.draw_id == draws[0].draw_id
@@ -89,6 +92,48 @@ def test_plan_holds_neither_the_secret_nor_expected_values(draws):
             assert not {*run.losses, run.w, run.b} & sent, scenario.id
     forward_probes = plan["parts"][0]["probes"]
     assert all(set(probe) == {"id", "kind", "x", "w", "b"} for probe in forward_probes)
+
+
+DRAW_IN_A_FRESH_PROCESS = """
+import json, sys
+from pathlib import Path
+from autograder.scenarios import draw_scenarios
+drawn = draw_scenarios(sys.argv[1].encode(), Path(sys.argv[2]))
+seen = {"plan": drawn.probe_plan(), "data": [scenario.data.lists() for scenario in drawn.training],
+        "forward": [scenario.expected() for scenario in drawn.forward],
+        "training": [vars(scenario.expected(size)) for scenario in drawn.training
+                     for size in (1, 20)]}
+print(json.dumps({**seen, "torch": "torch" in sys.modules}))
+"""
+
+
+def draw_elsewhere(secret: bytes, kept: Path) -> dict:
+    done = subprocess.run([sys.executable, "-c", DRAW_IN_A_FRESH_PROCESS, secret.decode(),
+                           str(kept)], capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)
+
+
+def test_kept_answers_spare_later_runs_torch_and_change_nothing(tmp_path):
+    """Is a draw whose answers are kept made without torch, with the very same answers?"""
+    kept = tmp_path / "secret.answers.json"
+    first = draw_elsewhere(secret_of("kept"), kept)
+    assert first["torch"] and stat.S_IMODE(kept.stat().st_mode) == 0o600
+    again = draw_elsewhere(secret_of("kept"), kept)
+    assert not again["torch"]
+    assert {**again, "torch": True} == first
+
+
+def test_answers_of_another_version_are_computed_again(tmp_path):
+    """Are answers kept by other code (another reference, scenarios or torch) ignored?"""
+    kept = tmp_path / "secret.answers.json"
+    first = draw_elsewhere(secret_of("kept"), kept)
+    stale = json.loads(kept.read_text())
+    stale["version"] = "other code"
+    stale["answers"] = {key: "wrong" for key in stale["answers"]}
+    kept.write_text(json.dumps(stale))
+    again = draw_elsewhere(secret_of("kept"), kept)
+    assert again["torch"] and {**again, "torch": True} == first
+    assert json.loads(kept.read_text())["version"] != "other code"
 
 
 def test_new_secret_is_private_and_reused(tmp_path):

@@ -10,10 +10,10 @@ from autograder.scenarios import (
     CONVERGENCE_SCENARIO,
     CONVERGENCE_TOLERANCE,
     TRAINERS,
+    Expected,
     Trainer,
     TrainingScenario,
 )
-from solutions.reference import Training
 
 from .observations import (
     Fail,
@@ -43,7 +43,7 @@ class Run:
     """One training run as observed, beside what the reference gives for it."""
 
     scenario: TrainingScenario
-    expected: Training
+    expected: Expected
     problem: str | None
     losses_type: str = "missing"
     losses: tuple[float | None, ...] = ()
@@ -122,7 +122,7 @@ def check_loss_record(runs: list[Run], trainer: Trainer) -> None:
 
 
 def _count_hint(run: Run, trainer: Trainer, count: int) -> str:
-    samples = len(run.scenario.data.tensors()[0])
+    samples = len(run.scenario.data.lists()[0])
     batches = -(-samples // trainer.batch_size)
     epochs = run.scenario.epochs
     if count == epochs * batches:
