@@ -1,4 +1,5 @@
-"""`python -m autograder`: grade submissions, or run the demo. Thin wrappers over the API."""
+"""`python -m autograder`: grade submissions, run the demo, or keep a warm grading server up.
+Thin wrappers over the API."""
 
 import argparse
 import sys
@@ -6,7 +7,7 @@ import time
 from pathlib import Path
 
 from .errors import GradingError
-from .settings import EngineSettings
+from .settings import DEFAULT_SERVER_SOCKET, EngineSettings
 
 HELP = EngineSettings.describe()
 DEFAULT_WORK_DIR = Path(".autograder-runs")
@@ -41,6 +42,16 @@ def _parser() -> argparse.ArgumentParser:
                       help="folder for submissions, reports and feedback (default: demo)")
     _add_secret(demo)
     _add_limits(demo)
+
+    serve = commands.add_parser(
+        "serve", help="keep a warm grading server up, so that each grading run starts at once",
+        description="Start the grading server (torch imported, first box tested) and keep it "
+        "up until Ctrl-C. Every `grade` run of this user connects to it instead of starting "
+        "its own, which saves a single submission most of its grading time. It listens at "
+        f"{DEFAULT_SERVER_SOCKET}, reachable by you only. A server running older code than the "
+        "grader is not used: restart it after updating the course.")
+    serve.add_argument("--no-sandbox", dest="confined", action="store_false",
+                       help="serve grading runs that pass --no-sandbox")
     return parser
 
 
@@ -154,6 +165,9 @@ def run_demo(out: Path, *, settings: EngineSettings) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        if args.command == "serve":
+            from .pool import keep_server_up
+            return keep_server_up(args.confined, DEFAULT_SERVER_SOCKET)
         settings = _settings(args)
         if args.command == "grade":
             return run_grade(args.paths, settings=settings, work_dir=args.work_dir,

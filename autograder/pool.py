@@ -6,6 +6,10 @@ job's request into a job folder the server never reads, keeps `jobs` boxes runni
 every clock: a box that outlives its time is ended through the server, and a server that stops
 answering is killed and replaced. The submissions it was running are tried once more on the
 fresh server; a second loss is recorded, and the rest of the class goes on.
+
+Where `python -m autograder serve` keeps a warm server up (`EngineSettings.server_socket`), a
+grading run connects to it instead of starting its own, and skips the seconds of start-up; a
+server running other code than this grader's is not used.
 """
 
 import atexit
@@ -14,15 +18,20 @@ import json
 import os
 import select
 import shutil
+import signal
+import socket
+import struct
 import subprocess
 import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import sandbox
+from .answers import code_version
 from .errors import GradingError
 from .evidence import read_json_file
 from .settings import EngineSettings
@@ -42,6 +51,32 @@ readable in /proc/self/environ, so no token of the grader's may be in it."""
 MAX_LINE_BYTES = 1 << 16
 WORKER_ENDS = ("ok", "timeout")
 SERVER_LOST = "lost: the grading server stopped twice while running it"
+UNCONFINED = "none (--no-sandbox)"
+"""How a server that confines nothing describes its boxes."""
+
+
+def engine_version() -> str:
+    """A digest of the engine's code: a kept-up server is used only by the code it runs."""
+    return code_version(sorted(Path(__file__).parent.glob("*.py")))
+
+
+def peer(connection: socket.socket) -> tuple[int, int]:
+    """The process and the user at the other end of a Unix socket, as the kernel says."""
+    pid, uid, _ = struct.unpack("3i", connection.getsockopt(
+        socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")))
+    return pid, uid
+
+
+def server_environment() -> dict[str, str]:
+    """What a server keeps of this process's environment (SERVER_ENVIRONMENT), headless."""
+    env = {name: value for name, value in os.environ.items()
+           if name in SERVER_ENVIRONMENT or name.startswith(("OPENBLAS_", "MKL_"))}
+    return env | {"MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1"}
+
+
+def server_command(confined: bool, *options: str) -> list[str]:
+    return [sys.executable, "-m", "autograder.server", *options,
+            *([] if confined else ["--no-sandbox"])]
 
 
 @dataclass(frozen=True)
@@ -68,20 +103,59 @@ class ServerLost(Exception):
     """The warm server ended, wrote something that is not its protocol, or stopped answering."""
 
 
-class Server:
-    """One warm server process and its line protocol."""
+class StaleServer(Exception):
+    """The kept-up server runs other code than this grader, or confines otherwise."""
 
-    def __init__(self, confined: bool):
-        env = {name: value for name, value in os.environ.items()
-               if name in SERVER_ENVIRONMENT or name.startswith(("OPENBLAS_", "MKL_"))}
-        env.update(MPLBACKEND="Agg", OMP_NUM_THREADS="1")
-        command = [sys.executable, "-m", "autograder.server"]
-        self.process = subprocess.Popen(command + ([] if confined else ["--no-sandbox"]),
-                                        env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+
+class Server:
+    """One warm server and its line protocol: a process of this grading run's own, or a
+    connection to the server `python -m autograder serve` keeps up."""
+
+    def __init__(self, pid: int, reader: int, writer, end: Callable[[], None], *,
+                 served: bool, confined: bool):
+        self.pid, self.reader, self.writer, self._end = pid, reader, writer, end
+        self.served, self.confined = served, confined
         self.pending = bytearray()
         self.heard = time.monotonic()
         self.started = False
+        self.ended = False
         atexit.register(self.kill)
+
+    @classmethod
+    def spawn(cls, confined: bool) -> "Server":
+        process = subprocess.Popen(server_command(confined), env=server_environment(),
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+
+        def end() -> None:
+            process.kill()
+            process.wait()
+        return cls(process.pid, process.stdout.fileno(), process.stdin, end, served=False,
+                   confined=confined)
+
+    @classmethod
+    def connect(cls, path: Path, confined: bool) -> "Server | None":
+        """The kept-up server at `path`, if one of this user's listens there."""
+        connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            connection.connect(str(path))
+            _, uid = peer(connection)
+        except OSError:
+            connection.close()
+            return None
+        if uid != os.getuid():
+            connection.close()
+            return None
+        writer = connection.makefile("wb")
+        server: Server
+
+        def end() -> None:
+            if server.pid:  # the fork serving this run, as its first word said; boxes die too
+                with suppress(OSError):
+                    os.kill(server.pid, signal.SIGKILL)
+            writer.close()
+            connection.close()
+        server = cls(0, connection.fileno(), writer, end, served=True, confined=confined)
+        return server
 
     def wait_until_started(self) -> "Server":
         """Wait for the server's first word: ready, or why it cannot confine student code."""
@@ -101,25 +175,33 @@ class Server:
                 f"Student code cannot be confined on this machine ({first[0]['unavailable']}), "
                 "so nothing was run. Pass --no-sandbox to grade without confinement, only "
                 "for code you trust.")
+        if self.served:
+            if (first[0].get("version") != engine_version()
+                    or (first[0].get("ready") == UNCONFINED) == self.confined):
+                self.kill()
+                raise StaleServer("it runs other code than this grader, or confines otherwise")
+            self.pid = first[0].get("pid") if type(first[0].get("pid")) is int else 0
         self.started = True
         return self
 
     def send(self, message: dict) -> None:
         try:
-            self.process.stdin.write(json.dumps(message).encode() + b"\n")
-            self.process.stdin.flush()
-        except OSError as error:
+            self.writer.write(json.dumps(message).encode() + b"\n")
+            self.writer.flush()
+        except (OSError, ValueError) as error:
             raise ServerLost(f"could not write to it ({error})") from None
 
     def messages(self, timeout: float) -> list[dict]:
         """Lines the server has finished writing, waiting up to `timeout` for the first."""
-        fd = self.process.stdout.fileno()
-        ready, _, _ = select.select([fd], [], [], timeout)
+        ready, _, _ = select.select([self.reader], [], [], timeout)
         if not ready:
             if time.monotonic() - self.heard > SILENT_SECONDS:
                 raise ServerLost(f"it said nothing for {SILENT_SECONDS:g} s")
             return []
-        chunk = os.read(fd, 1 << 16)
+        try:
+            chunk = os.read(self.reader, 1 << 16)
+        except OSError as error:
+            raise ServerLost(f"could not read from it ({error})") from None
         if not chunk:
             raise ServerLost("it ended")
         self.heard = time.monotonic()
@@ -137,26 +219,64 @@ class Server:
         return messages
 
     def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
+        if not self.ended:
+            self.ended = True
+            self._end()
 
 
 _servers: dict[bool, Server] = {}
 
 
-def start_server(confined: bool) -> Server:
-    """The process's warm server, started on first use and kept for later grading runs; it
-    imports torch while the caller goes on (see `wait_until_started`)."""
+def start_server(confined: bool, served_at: Path | None = None) -> Server:
+    """The process's warm server: the kept-up one at `served_at` if one answers there, else one
+    of its own, started on first use and kept for later grading runs; it imports torch while
+    the caller goes on (see `wait_until_started`)."""
     server = _servers.get(confined)
-    if server is None or server.process.poll() is not None:
-        server = _servers[confined] = Server(confined)
+    if server is None or server.ended:
+        server = served_at and Server.connect(served_at, confined)
+        server = _servers[confined] = server or Server.spawn(confined)
     return server
 
 
-def warm_server(confined: bool) -> Server:
+def warm_server(confined: bool, served_at: Path | None = None) -> Server:
     """The process's warm server, once it is ready to start boxes."""
-    return start_server(confined).wait_until_started()
+    try:
+        return start_server(confined, served_at).wait_until_started()
+    except StaleServer as stale:
+        print(f"warning: not using the grading server at {served_at}: {stale}; restart "
+              "`python -m autograder serve` to use it again.", file=sys.stderr)
+        _servers[confined] = Server.spawn(confined)
+        return _servers[confined].wait_until_started()
+
+
+def keep_server_up(confined: bool, path: Path) -> int:
+    """`python -m autograder serve`: keep a warm server listening at `path` until interrupted;
+    grading runs of this user connect to it instead of starting their own."""
+    if Server.connect(path, confined) is not None:
+        raise GradingError(f"A grading server already answers at {path}.")
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.parent.chmod(0o700)  # the socket starts boxes: nobody else may reach it
+    path.unlink(missing_ok=True)  # left by a server that was killed
+    process = subprocess.Popen(server_command(confined, "--listen", str(path)),
+                               env=server_environment(), stdout=subprocess.PIPE)
+    try:
+        first = json.loads(process.stdout.readline() or b"{}")
+        if "ready" not in first:
+            why = first.get("unavailable") or f"it ended ({process.wait()})"
+            raise GradingError(f"The grading server did not start: {why}.")
+        print(f"Grading server ready at {path} (confinement: {first['ready']}). Grading runs "
+              "started from this course use it and skip their start-up. Ctrl-C stops it.",
+              flush=True)
+        process.wait()
+        return 0
+    except KeyboardInterrupt:
+        print("\nGrading server stopped.")
+        return 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        path.unlink(missing_ok=True)
 
 
 def stop_servers() -> None:
@@ -189,7 +309,7 @@ def _run_jobs(pending: deque[tuple[Job, int]], settings: EngineSettings, jobs_di
     shutil.rmtree(jobs_dir, ignore_errors=True)
     tokens = (str(number) for number in itertools.count(1))
     running: dict[str, _Running] = {}
-    server = warm_server(settings.confined) if pending else None
+    server = warm_server(settings.confined, settings.server_socket) if pending else None
     while pending or running:
         try:
             while pending and len(running) < settings.jobs:
@@ -218,7 +338,7 @@ def _run_jobs(pending: deque[tuple[Job, int]], settings: EngineSettings, jobs_di
                 else:
                     pending.appendleft((done.job, done.attempt + 1))
             running.clear()
-            server = warm_server(settings.confined)
+            server = warm_server(settings.confined, settings.server_socket)
 
 
 def _seconds(done: _Running) -> float:

@@ -11,12 +11,17 @@ student. Protocol, one JSON object per line:
           when a job's keeper ended ("ok", "exit N", "killed by signal N"), and {"alive": true}
           each second it has nothing else to say. The keeper's own record of how the box ended
           is `out/run.json` in the job's folder.
+
+With `--listen SOCKET` (what `python -m autograder serve` starts) it stays up between grading
+runs: once warm, it prints its first word, then forks a fresh server for each grading run that
+connects to the Unix socket, speaking the same protocol there. Only its own user may connect.
 """
 
 import json
 import os
 import select
 import signal
+import socket
 import sys
 import tempfile
 from pathlib import Path
@@ -27,6 +32,7 @@ import torch
 import torch.utils.data  # noqa: F401
 
 from . import sandbox, worker
+from .pool import UNCONFINED, engine_version, peer
 
 HEARTBEAT_SECONDS = 1.0
 """How often an idle server says it is alive: the pool takes a silent server for stuck."""
@@ -65,15 +71,65 @@ def _send(message: dict) -> None:
     sys.stdout.flush()
 
 
-def serve(confined: bool) -> None:
-    sandbox.die_with_parent(os.getppid())  # a grader that dies takes its boxes with it
+def _ready(confined: bool) -> dict:
+    """The first word: how boxes are confined, the code this runs and who to end if stuck."""
+    return {"ready": sandbox.describe() if confined else UNCONFINED,
+            "version": engine_version(), "pid": os.getpid()}
+
+
+def _start(confined: bool) -> bool:
+    """Warm up and test a box; say why not and return False where boxes cannot be made."""
     _warm_up()
     sandbox.Cgroup.remove_stale()
     problem = _self_test(confined)
     if problem:
         _send({"unavailable": problem})
+    return problem is None
+
+
+def serve(confined: bool) -> None:
+    """Serve the grading run that started this process, on stdin and stdout."""
+    sandbox.die_with_parent(os.getppid())  # a grader that dies takes its boxes with it
+    if _start(confined):
+        _send(_ready(confined))
+        _serve_jobs(confined)
+
+
+def listen(confined: bool, path: str) -> None:
+    """Serve every grading run that connects to the socket at `path`, each from a fork."""
+    listener_pid = os.getpid()
+    sandbox.die_with_parent(os.getppid())  # ending `autograder serve` ends every served run
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C there ends this quietly
+    if not _start(confined):
         return
-    _send({"ready": sandbox.describe() if confined else "none (--no-sandbox)"})
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    old_mask = os.umask(0o077)
+    try:
+        listener.bind(path)
+    finally:
+        os.umask(old_mask)
+    listener.listen()
+    _send(_ready(confined))
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # served runs are reaped by the kernel
+    while True:
+        connection, _ = listener.accept()
+        if peer(connection)[1] != os.getuid() or os.fork() != 0:
+            connection.close()
+            continue
+        listener.close()
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        sandbox.die_with_parent(listener_pid)
+        for fd in (0, 1):
+            os.dup2(connection.fileno(), fd)
+        connection.close()
+        _send(_ready(confined))
+        _serve_jobs(confined)
+        os._exit(0)
+
+
+def _serve_jobs(confined: bool) -> None:
+    """Start a box for each job asked for, until the grading run hangs up; then end what it
+    left running: nobody is left to collect it."""
     running: dict[str, int] = {}  # job -> keeper pid
     watchers: dict[int, tuple[str, sandbox.Cgroup | None]] = {}  # pidfd -> (job, cgroup)
     leftover: list[sandbox.Cgroup] = []
@@ -95,9 +151,14 @@ def serve(confined: bool) -> None:
                     leftover.append(cgroup)
                 _send({"job": job, "end": sandbox.how_it_ended(status)})
                 continue
-            chunk = os.read(fd, 1 << 16)
+            try:
+                chunk = os.read(fd, 1 << 16)
+            except ConnectionResetError:
+                chunk = b""
             if not chunk:
                 open_input = False
+                for pid in running.values():
+                    os.kill(pid, signal.SIGKILL)
                 continue
             *lines, pending = (pending + chunk).split(b"\n")
             for line in lines:
@@ -116,4 +177,8 @@ def serve(confined: bool) -> None:
 
 
 if __name__ == "__main__":
-    serve(confined="--no-sandbox" not in sys.argv[1:])
+    arguments = sys.argv[1:]
+    if "--listen" in arguments:
+        listen("--no-sandbox" not in arguments, arguments[arguments.index("--listen") + 1])
+    else:
+        serve(confined="--no-sandbox" not in arguments)

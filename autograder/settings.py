@@ -5,7 +5,10 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from . import lab
+from .assignment import REPO_ROOT
 from .secret import DEFAULT_SECRET_FILE
+
+DEFAULT_SERVER_SOCKET = REPO_ROOT / ".autograder-serve" / "socket"
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,9 @@ class EngineSettings:
     secret_file: Path = field(default=DEFAULT_SECRET_FILE, metadata={
         "help": "the course secret the hidden scenarios are drawn from, made here on first use; "
                 "keep it private and backed up: the same secret reproduces a re-grade"})
+    server_socket: Path | None = field(default=DEFAULT_SERVER_SOCKET, metadata={
+        "help": "where `python -m autograder serve` keeps a warm server up between grading "
+                "runs; a run uses it when it answers there (None: always start a server)"})
 
     def worker_limits(self) -> dict:
         """What the box and the worker need, as plain data (never the secret)."""

@@ -45,9 +45,9 @@ def grade_while(submitted: Path, harm) -> dict[str, tuple[str, float, str]]:
 
     def harm_soon():
         deadline = time.monotonic() + 60
-        while not boxes_of(server.process.pid) and time.monotonic() < deadline:
+        while not boxes_of(server.pid) and time.monotonic() < deadline:
             time.sleep(0.05)
-        harm(server.process.pid)
+        harm(server.pid)
 
     thread = threading.Thread(target=harm_soon)
     thread.start()
