@@ -92,7 +92,7 @@ def judge(cases: list[Case], assignment: Assignment) -> dict[str, dict[str, list
     # No installed plugin takes part in judging; loading them all costs half a second.
     args = [str(GRADERS_DIR), "-c", os.devnull, "--rootdir", str(GRADERS_DIR), "-s",
             "-p", "no:cacheprovider", "--import-mode=importlib", "-p", "no:terminal",
-            "--disable-plugin-autoload"]
+            "--disable-plugin-autoload", "--tb=no"]
     exit_code = pytest.main(args, plugins=[plugin])
     if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         plugin.problems.append(f"pytest ended with {exit_code!r}")
