@@ -46,6 +46,10 @@ class JudgePlugin:
 
     def pytest_configure(self, config):
         config.addinivalue_line("markers", "points(n): the points a grader check is worth")
+        # A lost check's sentence is its assertion message: a formatted traceback with source,
+        # pytest's default for a failure, took two thirds of judging. (`--tb` itself belongs to
+        # the terminal plugin, which judging leaves out.)
+        config.option.tbstyle = "no"
 
     def pytest_generate_tests(self, metafunc):
         if "case" in metafunc.fixturenames:
@@ -92,7 +96,7 @@ def judge(cases: list[Case], assignment: Assignment) -> dict[str, dict[str, list
     # No installed plugin takes part in judging; loading them all costs half a second.
     args = [str(GRADERS_DIR), "-c", os.devnull, "--rootdir", str(GRADERS_DIR), "-s",
             "-p", "no:cacheprovider", "--import-mode=importlib", "-p", "no:terminal",
-            "--disable-plugin-autoload", "--tb=no"]
+            "--disable-plugin-autoload"]
     exit_code = pytest.main(args, plugins=[plugin])
     if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         plugin.problems.append(f"pytest ended with {exit_code!r}")
