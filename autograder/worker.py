@@ -34,6 +34,10 @@ _setitimer = signal.setitimer
 _signal = signal.signal
 
 
+UNFINISHED = {"lost": "unfinished"}
+"""A probe answered in place, until its answer replaces it."""
+
+
 class TimeLimitExceeded(BaseException):
     """Raised inside student code when a cell or probe runs past its time limit.
 
@@ -148,9 +152,11 @@ def _python_source(source: str) -> str:
 
 def run_section(run: NotebookRun, section: dict, plan: dict, folder: Path,
                 probe_time_limit: float) -> None:
-    """In a snapshot: run the part's section, then answer each probe from that same state: a
-    training probe in a fork of its own (it changes the state), the others right here (a fork
-    of a process holding torch costs ~35 ms, more than such a probe)."""
+    """In a snapshot: run the part's section, then answer each probe from that same state. A
+    training probe changes the state, so it runs in a fork of its own, except the last: no
+    probe comes after it (if it ends the snapshot, `record_lost_probe` says so, as for a
+    fork). Other probes run right here: a fork of a process holding torch costs ~35 ms, more
+    than such a probe."""
     if plan["supply_forward"]:
         exec(probe.REFERENCE_FORWARD, run.namespace)
     records = [run.run_cell(index) for index in range(section["start"], section["stop"])]
@@ -165,12 +171,25 @@ def run_section(run: NotebookRun, section: dict, plan: dict, folder: Path,
         if request["kind"] in probe.IN_PLACE:
             write_json(path, run.answer(request, probe_time_limit))
             outcome = "ok"
+        elif request is plan["probes"][-1]:
+            write_json(path, UNFINISHED)  # replaced by the answer, unless the probe ends us
+            write_json(path, run.answer(request, probe_time_limit))
+            outcome = "ok"
         else:
             outcome = run_forked(lambda: write_json(path, run.answer(request, probe_time_limit)),
                                  probe_time_limit + 5)
         if not path.exists():
             write_json(path, {"lost": outcome})
         hung = hung or outcome == "timeout" or _reports_timeout(path)
+
+
+def record_lost_probe(plan: dict, folder: Path, outcome: str) -> None:
+    """After a snapshot ended: if it ended while answering its last probe in place, that probe
+    is lost, and how the snapshot ended says why (a timeout, an exit, a signal)."""
+    if plan["probes"]:
+        path = folder / f"{plan['probes'][-1]['id']}.json"
+        if path.exists() and path.read_bytes() == _dumps(UNFINISHED).encode():
+            write_json(path, {"lost": outcome})
 
 
 def _reports_timeout(path: Path) -> bool:
@@ -236,6 +255,7 @@ def run_submission(program: dict, plan: dict, scratch: str, limits: dict) -> Non
             outcome = run_forked(lambda: run_section(run, section, part_plan, folder,
                                                      limits["probe_seconds"]), budget)
             _end_strays()
+            record_lost_probe(part_plan, folder, outcome)
             write_json(folder / "ended.json", {"outcome": outcome})
             if index == last_start:
                 break  # every part has its snapshot; later cells cannot change a grade
