@@ -33,6 +33,9 @@ def _parser() -> argparse.ArgumentParser:
                        "unchanged, so an interrupted run resumes (default: %(default)s)")
     grade.add_argument("--rerun", action="store_true",
                        help="run every notebook again instead of reusing kept runs")
+    grade.add_argument("--own-server", action="store_true",
+                       help="start a grading server of its own even where `python -m "
+                       "autograder serve` keeps one up")
     _add_secret(grade)
     _add_limits(grade)
 
@@ -96,11 +99,13 @@ def _add_limits(parser: argparse.ArgumentParser) -> None:
 def _settings(args: argparse.Namespace) -> EngineSettings:
     if args.jobs < 1:
         raise GradingError("--jobs must be at least 1.")
+    own_server = getattr(args, "own_server", False)
     return EngineSettings(jobs=args.jobs, submission_seconds=args.timeout,
                           cell_seconds=args.cell_timeout, probe_seconds=args.probe_timeout,
                           memory_mb=args.memory_mb, file_mb=args.file_mb, disk_mb=args.disk_mb,
                           processes=args.processes, confined=args.confined,
-                          secret_file=args.secret)
+                          secret_file=args.secret,
+                          server_socket=None if own_server else DEFAULT_SERVER_SOCKET)
 
 
 def run_grade(paths: list[Path], *, settings: EngineSettings, work_dir: Path,

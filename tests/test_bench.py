@@ -60,10 +60,13 @@ def tiny_run(tmp_path_factory) -> dict:
 
 @pytest.mark.slow
 def test_every_figure_is_measured(tiny_run):
-    stock, floor, ours, one = (tiny_run[key] for key in ("stock", "floor", "ours", "one"))
+    stock, floor, ours, one, served = (tiny_run[key] for key in ("stock", "floor", "ours",
+                                                                 "one", "one_served"))
     assert stock["notebooks"] == 1 and floor["notebooks"] == 2 and ours["submissions"] == 2
-    for figures in (stock, floor, ours, one):
+    for figures in (stock, floor, ours, one, served):
         assert figures["wall_s"] > 0 and figures["peak_mib"] > 0
+    # served, the grade command holds no server of its own (nor torch): a fraction of the memory
+    assert 0 < served["server_peak_mib"] and served["peak_mib"] < one["peak_mib"] / 2
     for spread in (stock["per_notebook"], floor["per_notebook"], ours["per_submission"]):
         assert 0 < spread["median_s"] <= spread["p95_s"]
     assert stock["extrapolated_to_n"]["wall_s"] > stock["wall_s"]
@@ -72,7 +75,7 @@ def test_every_figure_is_measured(tiny_run):
     assert [row["n"] for row in tiny_run["growth"]] == [1, 2]
     assert all(row["wall_s"] > 0 and row["peak_mib"] > 0 for row in tiny_run["growth"])
     assert tiny_run["ratios"]["stock_over_ours"] > 0 and tiny_run["ratios"]["ours_over_floor"] > 0
-    assert len(tiny_run["targets"]) == 4
+    assert len(tiny_run["targets"]) == 5
     assert [target["passed"] for target in tiny_run["targets"]][-1] is None  # no N=500 here
 
 
