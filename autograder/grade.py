@@ -130,7 +130,8 @@ def grade_submissions(submissions: list[Submission], *, settings: EngineSettings
     (results of run notebooks exist only after judging).
     """
     settings = settings or EngineSettings()
-    pool.start_server(settings.confined, settings.server_socket)  # warms while we read
+    # Started now, to warm up while we read; a single submission skips the class's warm-up.
+    pool.start_server(settings.confined, settings.server_socket, warm_up=len(submissions) > 1)
     scenarios = draw_scenarios(course_secret(settings.secret_file),
                                kept_answers_file(settings.secret_file))
     assignment = assignment or load_assignment()

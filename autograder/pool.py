@@ -122,8 +122,9 @@ class Server:
         atexit.register(self.kill)
 
     @classmethod
-    def spawn(cls, confined: bool) -> "Server":
-        process = subprocess.Popen(server_command(confined), env=server_environment(),
+    def spawn(cls, confined: bool, warm_up: bool = True) -> "Server":
+        options = [] if warm_up else ["--no-warm-up"]
+        process = subprocess.Popen(server_command(confined, *options), env=server_environment(),
                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE)
 
         def end() -> None:
@@ -227,14 +228,14 @@ class Server:
 _servers: dict[bool, Server] = {}
 
 
-def start_server(confined: bool, served_at: Path | None = None) -> Server:
+def start_server(confined: bool, served_at: Path | None = None, warm_up: bool = True) -> Server:
     """The process's warm server: the kept-up one at `served_at` if one answers there, else one
-    of its own, started on first use and kept for later grading runs; it imports torch while
-    the caller goes on (see `wait_until_started`)."""
+    of its own (`warm_up`: see server._warm_up), started on first use and kept for later grading
+    runs; it imports torch while the caller goes on (see `wait_until_started`)."""
     server = _servers.get(confined)
     if server is None or server.ended:
         server = served_at and Server.connect(served_at, confined)
-        server = _servers[confined] = server or Server.spawn(confined)
+        server = _servers[confined] = server or Server.spawn(confined, warm_up)
     return server
 
 

@@ -1,5 +1,6 @@
 """The warm fork server: a fresh interpreter that imports torch once and starts one confined box
-per submission (see `sandbox.py`). Run as `python -m autograder.server [--no-sandbox]`;
+per submission (see `sandbox.py`). Run as `python -m autograder.server [--no-sandbox]
+[--no-warm-up]`;
 `pool.py` speaks to it.
 
 It imports only the worker and the libraries the lab uses, never the graders or the reference,
@@ -28,20 +29,13 @@ from pathlib import Path
 
 import IPython.core.inputtransformer2  # noqa: F401  (warm: worker uses it for magics)
 import matplotlib.pyplot  # noqa: F401
-import torch
-import torch.utils.data  # noqa: F401
+import torch.utils.data  # noqa: F401  (warm: torch, and the DataLoader the lab uses)
 
 from . import sandbox, worker
 from .pool import UNCONFINED, engine_version, peer
 
 HEARTBEAT_SECONDS = 1.0
 """How often an idle server says it is alive: the pool takes a silent server for stuck."""
-
-
-def _warm_up() -> None:
-    """Load once what the lab's code would load lazily in every worker: building the first torch
-    optimizer imports torch._dynamo, about 2 s."""
-    torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
 
 
 def _run_box(request: dict, scratch: str) -> None:
@@ -77,9 +71,10 @@ def _ready(confined: bool) -> dict:
             "version": engine_version(), "pid": os.getpid()}
 
 
-def _start(confined: bool) -> bool:
+def _start(confined: bool, warm_up: bool = True) -> bool:
     """Warm up and test a box; say why not and return False where boxes cannot be made."""
-    _warm_up()
+    if warm_up:  # for a class, where many build an optimizer; one submission does it itself
+        worker.load_optimizers()
     sandbox.Cgroup.remove_stale()
     problem = _self_test(confined)
     if problem:
@@ -87,10 +82,10 @@ def _start(confined: bool) -> bool:
     return problem is None
 
 
-def serve(confined: bool) -> None:
+def serve(confined: bool, warm_up: bool) -> None:
     """Serve the grading run that started this process, on stdin and stdout."""
     sandbox.die_with_parent(os.getppid())  # a grader that dies takes its boxes with it
-    if _start(confined):
+    if _start(confined, warm_up):
         _send(_ready(confined))
         _serve_jobs(confined)
 
@@ -181,4 +176,4 @@ if __name__ == "__main__":
     if "--listen" in arguments:
         listen("--no-sandbox" not in arguments, arguments[arguments.index("--listen") + 1])
     else:
-        serve(confined="--no-sandbox" not in arguments)
+        serve("--no-sandbox" not in arguments, warm_up="--no-warm-up" not in arguments)

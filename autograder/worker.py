@@ -200,11 +200,21 @@ def _reports_timeout(path: Path) -> bool:
         return False
 
 
-def prepare(scratch_dir: Path, no_draw: list[str]) -> None:
+def load_optimizers() -> None:
+    """Load what building the first torch optimizer loads lazily (torch._dynamo, about 2 s):
+    once, before the forks that would each load it again."""
+    import torch
+
+    torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+
+
+def prepare(program: dict, scratch_dir: Path, no_draw: list[str]) -> None:
     """Set the process up as a headless notebook whose figures are never drawn."""
     import matplotlib.pyplot as plt
     import torch
 
+    if any("optim" in cell["source"] for cell in program["cells"]):
+        load_optimizers()  # a no-op where the server has done it for its class
     torch.set_num_threads(1)
     sys.path.insert(0, str(scratch_dir))
     plt.show = lambda *args, **kwargs: plt.close("all")
@@ -237,7 +247,7 @@ def run_submission(program: dict, plan: dict, scratch: str, limits: dict) -> Non
     """Worker entry point, inside the submission's box (see sandbox.py), in its scratch folder
     with its limits set: run everything, write results."""
     scratch_dir = Path(scratch)
-    prepare(scratch_dir, limits["no_draw"])
+    prepare(program, scratch_dir, limits["no_draw"])
     run = NotebookRun(program, limits["cell_seconds"])
     sections = {section["start"]: section for section in program["sections"]}
     parts = {item["part"]: item for item in plan["parts"]}
