@@ -102,9 +102,12 @@ def _student_run(evidence: Evidence, part: str) -> dict:
     if found.ended == "timeout":
         return {"problem": "The cells of this part did not finish in time."}
     section_error = section_problem(found)
+    if section_error:
+        # The state probe still reads what the cells set up before the error: not a run.
+        return {"problem": section_error}
     response = found.responses.get(NOTEBOOK_RUN.id)
     problem = problem_of(response, f"Reading the state after `{trainer.function}(10)`",
-                         section_error, hidden=False)
+                         hidden=False)
     if problem:
         return {"problem": problem}
     values = response.get("values") if isinstance(response, dict) else None
