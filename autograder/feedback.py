@@ -40,6 +40,16 @@ table { border-collapse: collapse; } td, th { padding: 0.2rem 0.6rem; text-align
 footer { color: #555; font-size: 0.9rem; }
 """
 
+FRAGMENT_CLASS = "autograder-feedback"
+FRAGMENT_STYLE = re.sub(
+    r"([^{}]+)\{", lambda rule: ", ".join(f".{FRAGMENT_CLASS} {selector.strip()}"
+                                          for selector in rule.group(1).split(",")) + " {",
+    "\n".join(line for line in STYLE.splitlines()
+              if not line.startswith(("body", "       line-height", "h1"))))
+"""The page's style for a part shown inside another page (nbgrader's feedback, through the
+HiddenGraders preprocessor): its rules for the whole page left out, the others only inside an
+element of FRAGMENT_CLASS, so the notebook's own headings and tables keep their style."""
+
 PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -119,9 +129,7 @@ def render(result: SubmissionResult, reference: dict | None = None) -> str:
     parts = [_part(part, figures.get(part.name, "")) for part in result.tests]
     note = STATUS_NOTES.get(result.status)
     note_html = f'<p class="note">{_html(note)} {sentence_html(result.reason)}</p>' if note else ""
-    page_figures = ""
-    if figures.get("") and result.status is not Status.INVALID:
-        page_figures = f"<section><h2>Your trained lines</h2>{figures['']}</section>"
+    page_figures = _page_figures(result, figures)
     return PAGE.format(student=_html(result.student), score=f"{result.score:g}",
                        max_score=f"{result.max_score:g}", note=note_html, parts="\n".join(parts),
                        page_figures=page_figures, style=STYLE)
@@ -129,6 +137,17 @@ def render(result: SubmissionResult, reference: dict | None = None) -> str:
 
 CLASS_REPORT = "index.html"
 """The class report's name in the feedback folder (class_report.py)."""
+
+
+def _page_figures(result: SubmissionResult, figures: dict[str, str]) -> str:
+    if not figures.get("") or result.status is Status.INVALID:
+        return ""
+    return f"<section><h2>Your trained lines</h2>{figures['']}</section>"
+
+
+def page_figures_html(result: SubmissionResult, reference: dict) -> str:
+    """The plots of the whole page (not of one part), as a section."""
+    return _page_figures(result, lab_feedback.figures(result.own_runs, reference))
 
 
 def page_name(student: str) -> str:
