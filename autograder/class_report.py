@@ -10,6 +10,7 @@ Student ids and sentences are escaped like everything else on a page.
 import html
 import math
 import os
+import re
 import urllib.parse
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -21,6 +22,8 @@ from .results import Status, SubmissionResult
 from .svg import bars, data_uri
 from .untrusted import clean_text
 
+NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
+"""Sentences alike but for their numbers (each student's own values) are counted as one."""
 TOP_SENTENCES = 12
 """Lost-point sentences listed, most frequent first."""
 NAMES_SHOWN = 20
@@ -91,6 +94,7 @@ def render(results: list[SubmissionResult], pages: str | None = "") -> str:
     check_counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     sentences: Counter = Counter()
     hit: dict[tuple[str, str], list[str]] = defaultdict(list)
+    examples: dict[tuple[str, str], set[str]] = {}
     for result in results:
         for part in result.tests:
             for check in part.checks:
@@ -98,15 +102,20 @@ def render(results: list[SubmissionResult], pages: str | None = "") -> str:
                 counts[0] += check.passed
                 counts[1] += 1
             for line in filter(None, part.output.splitlines()):
-                sentences[(part.name, line)] += 1
-                hit[(part.name, line)].append(result.student)
+                key = (part.name, NUMBER.sub("#", line))
+                sentences[key] += 1
+                hit[key].append(result.student)
+                examples.setdefault(key, set()).add(line)
     check_rows = [f"<tr><td><code>{_h(part)}</code></td><td>{_h(check_title(check))}</td>"
                   f"<td>{_rate(passed, checked)}</td></tr>"
                   for (part, check), (passed, checked) in check_counts.items()]
 
     sentence_rows = []
-    for (part, line), count in sentences.most_common(TOP_SENTENCES):
-        students = hit[(part, line)]
+    for (part, key), count in sentences.most_common(TOP_SENTENCES):
+        students, seen = hit[(part, key)], examples[(part, key)]
+        line = min(seen)
+        if len(seen) > 1:
+            line += f" (one of {len(seen)} sentences alike but for their numbers)"
         names = ", ".join(_link(student, pages) for student in students[:NAMES_SHOWN])
         more = len(students) - NAMES_SHOWN
         names += f" and {more} more" if more > 0 else ""

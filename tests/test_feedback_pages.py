@@ -39,7 +39,7 @@ def reference() -> dict:
     return lab_feedback.reference_runs()
 
 
-def a_result(student: str = "ada", message: str = "Append `loss.item()` once per epoch.",
+def a_result(student: str = "ada", message: str = "Append `loss.item()` once per epoch, 10 in all.",
              own_runs: dict | None = None, status: Status = Status.GRADED,
              reason: str = "") -> SubmissionResult:
     parts = (PartResult("forward", 2.0, (CheckResult("values", 2.0, 2.0),)),
@@ -92,7 +92,7 @@ def test_page_has_a_line_per_check_with_points_and_the_sentence(reference):
     """Does every check show earned / worth points, and a lost one its sentence as code?"""
     page = render(a_result(), reference)
     assert "0 / 1 points" in page and "3 / 3 points" in page and "Score: <strong>9 / 10" in page
-    assert "Append <code>loss.item()</code> once per epoch." in page
+    assert "Append <code>loss.item()</code> once per epoch, 10 in all." in page
     assert page.count('<li class="failed">') == 1 and page.count('<li class="passed">') == 3
 
 
@@ -177,7 +177,8 @@ def test_reference_runs_are_plain_data(reference):
 def test_class_report_counts_rates_sentences_and_links(tmp_path, reference):
     """Does the report hold the histogram, a part's pass rate, the most frequent sentence with
     its count and students, each status with its reason, and a link to every page?"""
-    results = [a_result("ada"), a_result("bob"), a_result("index"),
+    results = [a_result("ada"), a_result("bob", "Append `loss.item()` once per epoch, 12 in all."),
+               a_result("index"),
                a_result("cy", status=Status.TIMEOUT, reason="part dataloader_loop did not "
                         "finish in time")]
     pages = write_feedback(results, tmp_path / "feedback", reference)
@@ -190,6 +191,7 @@ def test_class_report_counts_rates_sentences_and_links(tmp_path, reference):
     assert "0/4 (0%)" in html  # nobody got full marks on dataloader_loop
     row = html.split("Lost points met most often")[1].split("</tr>")[1]
     assert '<td class="num">4</td>' in row and "Append <code>loss.item()</code>" in row
+    assert "one of 2 sentences alike but for their numbers" in row
     assert "part dataloader_loop did not finish in time" in html and "timeout" in html
     for page in pages:
         assert f'href="{urllib.parse.quote(page.name)}"' in html
