@@ -16,11 +16,12 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from . import lab_feedback
-from .feedback import STYLE, check_title, page_name, sentence_html
-from .report import MAX_REPORT_TEXT, write_atomically
+from .feedback import STYLE, check_title, page_name
+from .pagetext import sentence_html
+from .pagetext import text_html as _h
+from .report import write_atomically
 from .results import Status, SubmissionResult
 from .svg import bars, data_uri
-from .untrusted import clean_text
 
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
 """Sentences alike but for their numbers (each student's own values) are counted as one."""
@@ -38,10 +39,6 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 tbody tr:nth-child(odd) { background: #f7f7fa; }
 .status-timeout, .status-crashed, .status-invalid { color: #b34700; font-weight: bold; }
 """
-
-
-def _h(text: str) -> str:
-    return html.escape(clean_text(text, MAX_REPORT_TEXT))
 
 
 def _rate(passed: int, total: int) -> str:
@@ -139,9 +136,9 @@ def render(results: list[SubmissionResult], pages: str | None = "") -> str:
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Class report: mini-batch gradient descent lab</title>
+<title>Class report: {_h(lab_feedback.LAB_TITLE)}</title>
 <style>{STYLE}{EXTRA_STYLE}</style></head><body>
-<h1>Class report: mini-batch gradient descent lab</h1>
+<h1>Class report: {_h(lab_feedback.LAB_TITLE)}</h1>
 <p class="total">{total} submissions ({_h(summary or 'none')}); mean score
 <strong>{mean:.2f} / {top:g}</strong></p>
 <section><h2>Scores</h2>{_histogram(results) if results else ''}</section>

@@ -8,14 +8,14 @@ opens offline, alone. Nothing of the hidden scenarios reaches a page: the checks
 never name their values (see graders/) and the plots use the notebook's public run only.
 """
 
-import html
 import re
 from pathlib import Path
 
 from . import lab_feedback
-from .report import MAX_REPORT_TEXT, write_atomically
+from .pagetext import sentence_html
+from .pagetext import text_html as _html
+from .report import write_atomically
 from .results import CheckResult, PartResult, Status, SubmissionResult, file_stem
-from .untrusted import clean_text
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 62rem; margin: 2rem auto; padding: 0 1rem;
@@ -55,14 +55,12 @@ PAGE = """<!DOCTYPE html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Feedback: {student}</title>
 <style>{style}</style></head><body>
-<h1>Mini-batch gradient descent lab: feedback for {student}</h1>
+<h1>{lab}: feedback for {student}</h1>
 <p class="total">Score: <strong>{score} / {max_score}</strong></p>
 {note}
 {parts}
 {page_figures}
-<footer>Plots show your notebook's own run on the notebook's data (10 epochs from w = -15,
-b = -10) beside the reference run on the same data. The hidden tests use other data and other
-start values; they are described here, never shown.</footer>
+<footer>{footer}</footer>
 </body></html>
 """
 
@@ -72,18 +70,6 @@ STATUS_NOTES = {
                     "could not read, so some checks could not run.",
     Status.INVALID: "Your file could not be read as a notebook, so nothing could be graded.",
 }
-
-CODE = re.compile(r"`([^`\n]{1,200})`")
-
-
-def _html(text: str) -> str:
-    return html.escape(clean_text(text, MAX_REPORT_TEXT))
-
-
-def sentence_html(text: str) -> str:
-    """A sentence as HTML: escaped, with names between backticks shown as code."""
-    return CODE.sub(r"<code>\1</code>", _html(text))
-
 
 def check_title(name: str) -> str:
     """A check's name for people: `loss_values_match_reference` -> "Loss values match
@@ -117,9 +103,9 @@ def _part(part: PartResult, figures: str) -> str:
             f'<ul class="checks">{"".join(lines)}</ul>{figures}</section>')
 
 
-def part_html(result: SubmissionResult, part: PartResult, reference: dict | None) -> str:
-    """One part's section (checks and plots), as the page and nbgrader's feedback show it."""
-    figures = lab_feedback.figures(result.own_runs, reference) if reference else {}
+def part_html(part: PartResult, figures: dict[str, str]) -> str:
+    """One part's section (checks and its plots from `lab_feedback.figures`), as the page and
+    nbgrader's feedback show it."""
     return _part(part, figures.get(part.name, ""))
 
 
@@ -132,7 +118,8 @@ def render(result: SubmissionResult, reference: dict | None = None) -> str:
     page_figures = _page_figures(result, figures)
     return PAGE.format(student=_html(result.student), score=f"{result.score:g}",
                        max_score=f"{result.max_score:g}", note=note_html, parts="\n".join(parts),
-                       page_figures=page_figures, style=STYLE)
+                       page_figures=page_figures, style=STYLE, lab=_html(lab_feedback.LAB_TITLE),
+                       footer=_html(lab_feedback.PLOTS_NOTE))
 
 
 CLASS_REPORT = "index.html"
@@ -145,9 +132,9 @@ def _page_figures(result: SubmissionResult, figures: dict[str, str]) -> str:
     return f"<section><h2>Your trained lines</h2>{figures['']}</section>"
 
 
-def page_figures_html(result: SubmissionResult, reference: dict) -> str:
+def page_figures_html(result: SubmissionResult, figures: dict[str, str]) -> str:
     """The plots of the whole page (not of one part), as a section."""
-    return _page_figures(result, lab_feedback.figures(result.own_runs, reference))
+    return _page_figures(result, figures)
 
 
 def page_name(student: str) -> str:

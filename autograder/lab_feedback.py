@@ -20,9 +20,14 @@ from solutions import reference
 from .evidence import MALFORMED, Evidence
 from .graders.observations import number, problem_of, section_problem, type_of
 from .lab import SURFACE_PATH
+from .pagetext import sentence_html
 from .scenarios import NOTEBOOK_RUN, TRAINERS
 from .svg import OKABE_ITO, Chart, Series, finite, img
 
+LAB_TITLE = "Mini-batch gradient descent lab"
+PLOTS_NOTE = ("Plots show your notebook's own run on the notebook's data (10 epochs from "
+              "w = -15, b = -10) beside the reference run on the same data. The hidden tests "
+              "use other data and other start values; they are described here, never shown.")
 PART_TITLES = {
     "forward": "Task 1: `forward(x)`",
     "dataloader_loop": "Task 2: `train_model_SGD` (the DataLoader loop)",
@@ -127,8 +132,6 @@ def _code(text: str) -> str:
 
 def _missing(part: str, problem: str) -> str:
     """Said in place of a part's plots when its run could not be used."""
-    from .feedback import sentence_html
-
     return (f'<p class="noplot">No plot of your run of {_code(TRAINERS[part].function)}: '
             f"{sentence_html(problem)}</p>")
 

@@ -75,11 +75,12 @@ class HiddenGraders(NbGraderPreprocessor):
         _restore_test_cells(nb)
         if self._reference is None:
             self._reference = lab_feedback.reference_runs()  # once per autograde run
+        figures = lab_feedback.figures(result.own_runs, self._reference)
         for cell in nb.cells:
             grade_id = _grade_id(cell)
             if cell.cell_type == "code" and grade_id.startswith(TEST_CELL_PREFIX):
                 part = result.part(grade_id.removeprefix(TEST_CELL_PREFIX))
-                _write_score(cell, part, _part_html(result, part, self._reference))
+                _write_score(cell, part, _part_html(result, part, figures))
         return nb, resources
 
     _reference: dict | None = None
@@ -108,12 +109,12 @@ def _restore_test_cells(nb: NotebookNode) -> None:
         nb.cells.insert(position, test_cell)
 
 
-def _part_html(result: SubmissionResult, part: PartResult, reference: dict) -> str:
+def _part_html(result: SubmissionResult, part: PartResult, figures: dict[str, str]) -> str:
     """The part's section of the feedback page; the last part's also holds the page's own
     plots (the fitted lines)."""
-    html = feedback.part_html(result, part, reference)
+    html = feedback.part_html(part, figures)
     if part.name == result.tests[-1].name:
-        html += feedback.page_figures_html(result, reference)
+        html += feedback.page_figures_html(result, figures)
     return (f"<style>{feedback.FRAGMENT_STYLE}</style>"
             f'<div class="{feedback.FRAGMENT_CLASS}">{html}</div>')
 
