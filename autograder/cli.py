@@ -101,7 +101,7 @@ def run_grade(paths: list[Path], *, settings: EngineSettings, work_dir: Path,
               feedback_dir: Path | None = None, report_dir: Path | None = None,
               example_page: bool = False) -> int:
     """Grade, write the requested outputs, print the table and a summary line; with
-    `example_page`, end by naming the class report and one student's page."""
+    `example_page` (the demo), end by naming the class report and one student's page."""
     from . import class_report, feedback, lab_feedback, report
     from .discover import find_submissions
     from .grade import grade_submissions
@@ -138,17 +138,16 @@ def run_grade(paths: list[Path], *, settings: EngineSettings, work_dir: Path,
         reports.append(class_report.write_report(results, feedback_dir, feedback_dir))
     if report_dir:
         reports.append(class_report.write_report(results, report_dir, feedback_dir))
+    written += [f"class report: {path}" for path in reports]
     for line in written:
         print(line)
     if grading.reused:
         print(f"{grading.reused} runs kept in {work_dir}/ from an earlier grading run were "
               "reused (--rerun runs every notebook again).")
     print(report.summary(results, time.monotonic() - started))
-    if reports:
-        print(f"Class report: {reports[-1]}")
-    if example_page and feedback_dir and pages:
-        shown = _example_page(results, pages)
-        print(f"A student's feedback page: {shown}")
+    if example_page and reports and pages:
+        print(f"\nOpen in a browser:\n  the class report:          {reports[-1]}\n"
+              f"  a student's feedback page: {_example_page(results, pages)}")
     return 0
 
 
