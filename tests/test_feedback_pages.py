@@ -197,6 +197,8 @@ def test_class_report_counts_rates_sentences_and_links(tmp_path, reference):
         assert f'href="{urllib.parse.quote(page.name)}"' in html
     elsewhere = write_report(results, tmp_path / "report", tmp_path / "feedback")
     assert 'href="../feedback/ada.html"' in elsewhere.read_text()
+    alone = write_report(results, tmp_path / "alone")  # --report without --feedback
+    assert "<a href" not in alone.read_text() and "<td>ada</td>" in alone.read_text()
 
 
 # One class graded for real
