@@ -111,7 +111,9 @@ def part_html(part: PartResult, figures: dict[str, str]) -> str:
 
 def render(result: SubmissionResult, reference: dict | None = None) -> str:
     """The student's page; without `reference` (lab_feedback.reference_runs()) it has no plots."""
-    figures = lab_feedback.figures(result.own_runs, reference) if reference else {}
+    # An unreadable notebook ran nothing: its reason is the whole story, no plot to stand in for.
+    plotted = reference and result.status is not Status.INVALID
+    figures = lab_feedback.figures(result.own_runs, reference) if plotted else {}
     parts = [_part(part, figures.get(part.name, "")) for part in result.tests]
     note = STATUS_NOTES.get(result.status)
     note_html = f'<p class="note">{_html(note)} {sentence_html(result.reason)}</p>' if note else ""
@@ -127,7 +129,7 @@ CLASS_REPORT = "index.html"
 
 
 def _page_figures(result: SubmissionResult, figures: dict[str, str]) -> str:
-    if not figures.get("") or result.status is Status.INVALID:
+    if not figures.get(""):
         return ""
     return f"<section><h2>Your trained lines</h2>{figures['']}</section>"
 
