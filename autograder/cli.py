@@ -64,7 +64,11 @@ def _add_outputs(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--csv", type=Path, metavar="FILE",
                         help="write the grade sheet (one row per student)")
     parser.add_argument("--feedback", type=Path, metavar="DIR",
-                        help="write one HTML feedback page per student into DIR")
+                        help="write one HTML feedback page per student into DIR, and the class "
+                        "report beside them (DIR/index.html)")
+    parser.add_argument("--report", type=Path, metavar="DIR",
+                        help="write the class report (score histogram, pass rates, most frequent "
+                        "lost points, statuses) as DIR/index.html")
 
 
 def _add_secret(parser: argparse.ArgumentParser) -> None:
@@ -110,9 +114,11 @@ def _settings(args: argparse.Namespace) -> EngineSettings:
 
 def run_grade(paths: list[Path], *, settings: EngineSettings, work_dir: Path,
               rerun: bool = False, json_path: Path | None = None, csv_path: Path | None = None,
-              feedback_dir: Path | None = None) -> int:
-    """Grade, write the requested outputs, print the table and a summary line."""
-    from . import feedback, report
+              feedback_dir: Path | None = None, report_dir: Path | None = None,
+              example_page: bool = False) -> int:
+    """Grade, write the requested outputs, print the table and a summary line; with
+    `example_page` (the demo), end by naming the class report and one student's page."""
+    from . import class_report, feedback, lab_feedback, report
     from .discover import find_submissions
     from .grade import grade_submissions
     from .untrusted import clean_text
@@ -141,16 +147,33 @@ def run_grade(paths: list[Path], *, settings: EngineSettings, work_dir: Path,
     if csv_path:
         report.write_csv(results, csv_path)
         written.append(f"grade sheet: {csv_path}")
+    reports, pages = [], []
     if feedback_dir:
-        feedback.write_feedback(results, feedback_dir)
+        pages = feedback.write_feedback(results, feedback_dir, lab_feedback.reference_runs())
         written.append(f"feedback: {feedback_dir}/<student>.html")
+        reports.append(class_report.write_report(results, feedback_dir, feedback_dir))
+    if report_dir:
+        reports.append(class_report.write_report(results, report_dir, feedback_dir))
+    written += [f"class report: {path}" for path in reports]
     for line in written:
         print(line)
     if grading.reused:
         print(f"{grading.reused} runs kept in {work_dir}/ from an earlier grading run were "
               "reused (--rerun runs every notebook again).")
     print(report.summary(results, time.monotonic() - started))
+    if example_page and reports and pages:
+        print(f"\nOpen in a browser:\n  the class report:          {reports[-1]}\n"
+              f"  a student's feedback page: {_example_page(results, pages)}")
     return 0
+
+
+def _example_page(results, pages: list[Path]) -> Path:
+    """A page worth opening first: a graded student who lost points in a training part."""
+    for result, page in zip(results, pages):
+        if result.status.value == "graded" and 0 < result.score < result.max_score and any(
+                part.score < part.max_score for part in result.tests[1:]):
+            return page
+    return pages[0]
 
 
 def run_demo(out: Path, *, settings: EngineSettings) -> int:
@@ -164,7 +187,7 @@ def run_demo(out: Path, *, settings: EngineSettings) -> int:
     print(f"Wrote {len(cases)} example submissions to {submitted}/")
     return run_grade([submitted], settings=settings, work_dir=out / "runs",
                      json_path=out / "grades.json", csv_path=out / "grades.csv",
-                     feedback_dir=out / "feedback")
+                     feedback_dir=out / "feedback", example_page=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -177,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "grade":
             return run_grade(args.paths, settings=settings, work_dir=args.work_dir,
                              rerun=args.rerun, json_path=args.json, csv_path=args.csv,
-                             feedback_dir=args.feedback)
+                             feedback_dir=args.feedback, report_dir=args.report)
         return run_demo(args.out, settings=settings)
     except GradingError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from . import pool, runs, sandbox
+from . import lab_feedback, pool, runs, sandbox
 from .assignment import Assignment, load_assignment
 from .discover import Submission, discover
 from .errors import InvalidSubmission
@@ -106,7 +106,8 @@ def _result(submission: Submission, case: Case, checks: dict[str, list[CheckResu
                   for part in assignment.parts)
     return SubmissionResult(submission.student, str(submission.path), status, parts,
                             execution_time=seconds,
-                            reason="; ".join(filter(None, (reason, note))))
+                            reason="; ".join(filter(None, (reason, note))),
+                            own_runs=lab_feedback.student_runs(case.evidence))
 
 
 @dataclass

@@ -18,3 +18,7 @@ state the next given cell sets anew (`sgd_setup`, `mini5_setup`, `mini10_setup` 
 lr, trainloader and their LOSS list). `sgd_run` still runs in its part's snapshot, where the
 graders read the state it leaves. `mini10_run` is kept: a batch-20 cell that forgets to reset
 w and b starts from where it ends."""
+
+SURFACE_PATH = ("get_surface.W", "get_surface.B")
+"""Where the notebook's training loops record (w, b) each epoch (`set_para_loss`): read with
+the notebook's own run, so feedback can draw the student's path beside the reference's."""

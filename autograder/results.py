@@ -5,7 +5,7 @@ Every output (JSON, CSV, nbgrader gradebook, feedback, Gradescope) is made from 
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 SAFE_STEM = re.compile(r"[\w#-][\w.#-]{0,79}")
@@ -86,6 +86,9 @@ class SubmissionResult:
     """How the submission's code was confined, or that it was not (--no-sandbox)."""
     scenarios: str = ""
     """The draw id of the hidden scenarios it was graded on (`Scenarios.draw_id`)."""
+    own_runs: dict = field(default_factory=dict, compare=False, hash=False)
+    """What the student's own notebook run left on the public data, per part, as plain bounded
+    data (lab_feedback.student_runs), for the feedback plots; not part of the JSON report."""
 
     @property
     def score(self) -> float:

@@ -23,6 +23,7 @@ from typing import TypeVar
 
 from .answers import KeptAnswers, code_version
 from .errors import GradingError
+from .lab import SURFACE_PATH
 
 LR = 0.1
 """The notebook's learning rate; the graders read nothing else of the student's `lr`."""
@@ -214,7 +215,7 @@ def _data_lists(data: Data) -> dict:
 
 def _training_request(trainer: Trainer, scenario: TrainingScenario) -> dict:
     if scenario.from_notebook:
-        names = [trainer.losses, "w", "b", "trainloader.batch_size"]
+        names = [trainer.losses, "w", "b", "trainloader.batch_size", *SURFACE_PATH]
         return {"id": scenario.id, "kind": "state", "names": names}
     return {"id": scenario.id, "kind": "train", "function": trainer.function,
             "losses": trainer.losses, "epochs": scenario.epochs, "w0": scenario.w0,

@@ -6,7 +6,7 @@ arithmetic is the lab's, step for step, in float32, so a correct submission matc
 rounding error.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
@@ -21,6 +21,9 @@ class Training:
     losses: list[float]
     w: float
     b: float
+    path: list[tuple[float, float]] = field(default_factory=list)
+    """(w, b) as each epoch starts, where its loss is measured: the points the notebook's
+    `get_surface.set_para_loss` records; feedback draws them on the loss contour."""
 
 
 def make_data(seed: int = SEED, slope: float = 1.0, bias: float = -1.0, noise: float = 0.1):
@@ -54,9 +57,10 @@ def train(x: torch.Tensor, y: torch.Tensor, *, w0: float, b0: float, lr: float,
     """
     w = torch.tensor(float(w0), requires_grad=True)
     b = torch.tensor(float(b0), requires_grad=True)
-    losses = []
+    losses, path = [], []
     for _ in range(epochs):
         losses.append(criterion(forward(x, w, b), y).item())
+        path.append((w.item(), b.item()))
         for start in range(0, len(x), batch_size):
             batch_x, batch_y = x[start:start + batch_size], y[start:start + batch_size]
             criterion(forward(batch_x, w, b), batch_y).backward()
@@ -64,4 +68,4 @@ def train(x: torch.Tensor, y: torch.Tensor, *, w0: float, b0: float, lr: float,
             b.data = b.data - lr * b.grad.data
             w.grad.data.zero_()
             b.grad.data.zero_()
-    return Training(losses=losses, w=w.item(), b=b.item())
+    return Training(losses=losses, w=w.item(), b=b.item(), path=path)

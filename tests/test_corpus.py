@@ -16,6 +16,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from autograder.examples import load_cases
+from autograder.feedback import sentence_html
 
 pytestmark = pytest.mark.slow
 
@@ -117,14 +118,31 @@ def test_cli_prints_table_and_summary(cli_run):
 
 
 def test_feedback_page_per_student(cli_run):
-    """Is there one feedback page per student, quoting every reason?"""
+    """Is there one feedback page per student, quoting every reason, and a class report?"""
     for result in cli_run["report"]:
         page = (cli_run["feedback"] / f"{result['student']}.html").read_text()
         assert f"{result['score']:g} / 10" in page
         for test in result["tests"]:
-            first_line = test["output"].splitlines()[0] if test["output"] else "All checks passed."
-            assert first_line.replace("'", "&#x27;").replace('"', "&quot;").replace(
-                "<", "&lt;").replace(">", "&gt;") in page.replace("&amp;", "&")
+            assert f"{test['score']:g} / {test['max_score']:g}</span></h2>" in page
+            if test["output"]:
+                assert sentence_html(test["output"].splitlines()[0]) in page
+    report = (cli_run["feedback"] / "index.html").read_text()
+    assert all(f'href="{result["student"]}.html"' in report for result in cli_run["report"])
+
+
+def test_nbgrader_feedback_shows_each_part_as_the_page_does(nbgrader_course, run_nbgrader):
+    """Does `nbgrader generate_feedback` show every part with its checks' points and the plots
+    of the student's own run, as `--feedback` pages do?"""
+    student = "update_wrong_sign"
+    code, log = run_nbgrader(["generate_feedback", "mini_batch_gd", "--student", student],
+                             cwd=nbgrader_course)
+    assert code == 0, log
+    page = (nbgrader_course / "feedback" / student / "mini_batch_gd" / "mini_batch_gd.html"
+            ).read_text()
+    assert page.count('<div class="autograder-feedback">') == 3
+    assert page.count("data:image/svg+xml;base64,") == 5
+    assert "0 / 1 points" in page and "Your trained lines" in page
+    assert "No plot of your run" not in page
 
 
 @pytest.fixture(scope="session")

@@ -37,3 +37,13 @@ def test_deleted_test_cells_come_back_after_their_answer(release):
     ids = [_grade_id(cell) for cell in release.cells]
     for part in ("forward", "dataloader_loop", "batch20_trainer"):
         assert ids[ids.index(part) + 1] == f"test_{part}"
+
+
+def test_gradebook_reads_the_score_beside_the_part_as_html(release):
+    """Does nbgrader still read the score when the cell also shows the part as HTML?"""
+    cell = cell_named(release, "test_forward")
+    part = PartResult("forward", 2.0, (CheckResult("values", 0.5, 2.0, "Add the bias b."),))
+    _write_score(cell, part, "<section>the part</section>")
+    assert determine_grade(cell) == (0.5, 2.0)
+    assert [output.output_type for output in cell.outputs] == [
+        "stream", "display_data", "execute_result"]

@@ -5,8 +5,18 @@ which accepts only the exact shapes the worker's `describe` produces.
 """
 
 import math
+import re
 
 from autograder.evidence import MALFORMED, PartEvidence
+
+DIGITS = re.compile(r"\d+(?:\.\d+)?(?:e[-+]?\d+)?")
+HIDDEN_NUMBER = "#"
+"""What stands for a number in text a student's code produced on hidden data: an exception
+message could otherwise carry the hidden inputs out (`raise ValueError(str(X.tolist()))`)."""
+
+
+def mask_numbers(text: str) -> str:
+    return DIGITS.sub(HIDDEN_NUMBER, text)
 
 
 class Fail(AssertionError):
@@ -51,10 +61,13 @@ def fmt(value: float | None) -> str:
     return "nothing readable" if value is None else f"{value:.6g}"
 
 
-def error_sentence(error: dict, call: str) -> str:
-    """One sentence for an error the student's code raised during `call` ("Calling f(3)")."""
+def error_sentence(error: dict, call: str, hidden: bool = False) -> str:
+    """One sentence for an error the student's code raised during `call` ("Calling f(3)").
+    `hidden`: the call ran on hidden data, so numbers in the error's message are masked."""
     kind = str(error.get("type", "Error"))
     message = str(error.get("message", "")).rstrip(".")
+    if hidden:
+        message = mask_numbers(message)
     cell = error.get("cell")
     if kind == "TimeLimitExceeded":
         return f"{call} did not finish in time: look for a loop that never ends."
@@ -87,9 +100,11 @@ def unreadable(run: str) -> str:
             "produced (malformed output), so it could not be checked.")
 
 
-def problem_of(response: dict | None, call: str, section_error: str | None = None) -> str | None:
+def problem_of(response: dict | None, call: str, section_error: str | None = None,
+               hidden: bool = True) -> str | None:
     """Why a probe response holds no result, or None when it does. When the part's own cells
-    raised too, their error is the cause worth reporting (a probe only finds what it left)."""
+    raised too, their error is the cause worth reporting (a probe only finds what it left).
+    `hidden`: the probe ran on hidden data (see `error_sentence`)."""
     if response is not None and MALFORMED in response:
         return unreadable(call)
     if section_error and (response is None or {"lost", "skipped", "error"} & set(response)):
@@ -100,7 +115,7 @@ def problem_of(response: dict | None, call: str, section_error: str | None = Non
     if "skipped" in response:
         return f"{call} was skipped: an earlier run of it did not finish in time."
     if isinstance(response.get("error"), dict):
-        return error_sentence(response["error"], call)
+        return error_sentence(response["error"], call, hidden)
     return None
 
 

@@ -9,7 +9,6 @@ from autograder.graders.observations import (
     close,
     expect,
     expect_checkable,
-    fmt,
     number,
     part_evidence,
     problem_of,
@@ -45,10 +44,6 @@ class Call:
     @property
     def text(self) -> str:
         return _call_text(self.scenario)
-
-    @property
-    def setting(self) -> str:
-        return f"with w = {self.scenario.w}, b = {self.scenario.b}"
 
 
 def _call_text(scenario: ForwardScenario) -> str:
@@ -108,8 +103,10 @@ def test_values_are_w_times_x_plus_b(calls):
                 type(value) is float and close(value, want, RTOL, ATOL)
                 for value, want in zip(got, call.expected)):
             continue
-        raise Fail(f"{call.text} {call.setting} gave {got[:3]} where {call.expected[:3]} was "
-                   f"expected: {_values_hint(call, got)}")
+        # Hidden inputs: neither they, the expected values nor the student's outputs on them
+        # (equal to the expected ones where the answer is right) are shown.
+        raise Fail(f"{call.text} gave values other than w * x + b with the test's w and b: "
+                   f"{_values_hint(call, got)}")
 
 
 HINTS = {
@@ -139,9 +136,14 @@ def test_gradients_reach_w_and_b(calls):
         expect(close(grad_w, sum(x), RTOL, ATOL)
                and close(None if grad_b is None else abs(grad_b), float(len(x)), RTOL, ATOL),
                f"{call.text}, the gradients did not reach both w and b (w.grad = "
-               f"{_gradient(grad_w)}, b.grad = {_gradient(grad_b)}): compute with the tensors "
+               f"{_gradient(grad_w, sum(x))}, b.grad = "
+               f"{_gradient(None if grad_b is None else abs(grad_b), float(len(x)))}): "
+               "compute with the tensors "
                "w and b themselves, not w.item(), float(w) or w.data.")
 
 
-def _gradient(value: float | None) -> str:
-    return "None" if value is None else fmt(value)
+def _gradient(value: float | None, expected: float) -> str:
+    """None, or whether it is right: the value itself would show the hidden x (sum(x))."""
+    if value is None:
+        return "None"
+    return "as expected" if close(value, expected, RTOL, ATOL) else "not as expected"

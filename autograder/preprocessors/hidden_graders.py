@@ -2,7 +2,9 @@
 
 nbgrader reads a test cell's score from its outputs: an `execute_result` holding a number is
 partial credit, an error or any stderr output is zero. This preprocessor gives each test cell
-exactly two outputs, the part's feedback (stdout) and its score, so the gradebook holds what
+its outputs: the part's feedback (stdout), the same part as the feedback page shows it (HTML:
+every check with its points, the plots of the student's own run, so `nbgrader
+generate_feedback` shows what `--feedback` writes) and its score, so the gradebook holds what
 `python -m autograder grade` reports. A test cell the student deleted is put back after its
 part's answer cell, from the release, so every part is saved.
 """
@@ -17,10 +19,11 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Float, Integer, Unicode
 
+from autograder import feedback, lab_feedback
 from autograder.assignment import NOTEBOOK_NAME, RELEASE_DIR, TEST_CELL_PREFIX
 from autograder.errors import GradingError
 from autograder.grade import Submission, grade_submissions
-from autograder.results import PartResult
+from autograder.results import PartResult, SubmissionResult
 from autograder.secret import SECRET_FILE_NAME
 from autograder.settings import EngineSettings
 
@@ -70,11 +73,17 @@ class HiddenGraders(NbGraderPreprocessor):
         self.log.info("Hidden graders: %s scored %g/%g (%s)", student, result.score,
                       result.max_score, result.status.value)
         _restore_test_cells(nb)
+        if self._reference is None:
+            self._reference = lab_feedback.reference_runs()  # once per autograde run
+        figures = lab_feedback.figures(result.own_runs, self._reference)
         for cell in nb.cells:
             grade_id = _grade_id(cell)
             if cell.cell_type == "code" and grade_id.startswith(TEST_CELL_PREFIX):
-                _write_score(cell, result.part(grade_id.removeprefix(TEST_CELL_PREFIX)))
+                part = result.part(grade_id.removeprefix(TEST_CELL_PREFIX))
+                _write_score(cell, part, _part_html(result, part, figures))
         return nb, resources
+
+    _reference: dict | None = None
 
     def _secret_path(self) -> Path:
         """The instructor's choice, else the course folder's secret (as the CLI's default)."""
@@ -100,10 +109,22 @@ def _restore_test_cells(nb: NotebookNode) -> None:
         nb.cells.insert(position, test_cell)
 
 
-def _write_score(cell: NotebookNode, part: PartResult) -> None:
+def _part_html(result: SubmissionResult, part: PartResult, figures: dict[str, str]) -> str:
+    """The part's section of the feedback page; the last part's also holds the page's own
+    plots (the fitted lines)."""
+    html = feedback.part_html(part, figures)
+    if part.name == result.tests[-1].name:
+        html += feedback.page_figures_html(result, figures)
+    return (f"<style>{feedback.FRAGMENT_STYLE}</style>"
+            f'<div class="{feedback.FRAGMENT_CLASS}">{html}</div>')
+
+
+def _write_score(cell: NotebookNode, part: PartResult, html: str = "") -> None:
     text = part.output or "All hidden checks passed."
-    cell.outputs = [
-        nbformat.v4.new_output("stream", name="stdout", text=text + "\n"),
-        nbformat.v4.new_output("execute_result", data={"text/plain": f"{part.score:g}"},
-                               execution_count=cell.get("execution_count")),
-    ]
+    outputs = [nbformat.v4.new_output("stream", name="stdout", text=text + "\n")]
+    if html:
+        outputs.append(nbformat.v4.new_output("display_data", data={
+            "text/html": html, "text/plain": "(the hidden graders' feedback, as a page)"}))
+    outputs.append(nbformat.v4.new_output("execute_result", data={"text/plain": f"{part.score:g}"},
+                                          execution_count=cell.get("execution_count")))
+    cell.outputs = outputs
