@@ -15,13 +15,11 @@ import math
 
 import numpy as np
 
-from solutions import reference
-
 from .evidence import MALFORMED, Evidence
 from .graders.observations import number, problem_of, section_problem, type_of
 from .lab import SURFACE_PATH
 from .pagetext import sentence_html
-from .scenarios import NOTEBOOK_RUN, TRAINERS
+from .scenarios import NOTEBOOK_DATA, NOTEBOOK_RUN, TRAINERS
 from .svg import OKABE_ITO, Chart, Series, finite, img
 
 LAB_TITLE = "Mini-batch gradient descent lab"
@@ -57,14 +55,14 @@ def reference_runs() -> dict:
     """Everything the reference contributes to every page, as plain data (lists of floats):
     per training part its losses, path and final w, b on the notebook's run; the public data;
     the contour lines of the loss surface. Called once per grading run."""
-    x, y = reference.make_data()
+    x, y = NOTEBOOK_DATA.lists()
     runs = {}
     for part, trainer in TRAINERS.items():
         run = NOTEBOOK_RUN.expected(trainer.batch_size)
         runs[part] = {"losses": list(run.losses),
                       "path": [list(point) for point in run.path] + [[run.w, run.b]],
                       "w": run.w, "b": run.b}
-    xs, ys = x.flatten().tolist(), y.flatten().tolist()
+    xs, ys = [row[0] for row in x], [row[0] for row in y]
     return {"runs": runs, "data": {"x": xs, "y": ys}, "contour": _contour_lines(xs, ys)}
 
 

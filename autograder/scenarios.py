@@ -54,11 +54,13 @@ def _reference():
 
 @dataclass(frozen=True)
 class Expected:
-    """What a correct training run leaves behind: one loss per epoch, the final parameters."""
+    """What a correct training run leaves behind: one loss per epoch, the final parameters, and
+    (w, b) as each epoch starts (`reference.Training.path`)."""
 
     losses: list[float]
     w: float
     b: float
+    path: list[list[float]]
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,8 @@ class TrainingScenario:
         x, y = self.data.tensors()
         run = _reference().train(x, y, w0=self.w0, b0=self.b0, lr=LR, batch_size=batch_size,
                                  epochs=self.epochs)
-        return {"losses": run.losses, "w": run.w, "b": run.b}
+        return {"losses": run.losses, "w": run.w, "b": run.b,
+                "path": [list(point) for point in run.path]}
 
 
 NOTEBOOK_RUN = TrainingScenario(
