@@ -6,7 +6,7 @@ arithmetic is the lab's, step for step, in float32, so a correct submission matc
 rounding error.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
@@ -16,11 +16,13 @@ SEED = 1
 
 @dataclass(frozen=True)
 class Training:
-    """What a training run leaves behind: one loss per epoch and the final parameters."""
+    """What a training run leaves behind: one loss per epoch and the final parameters, and the
+    loss of each batch before its update (what a loop that records per batch appends)."""
 
     losses: list[float]
     w: float
     b: float
+    batch_losses: list[float] = field(default_factory=list)
 
 
 def make_data(seed: int = SEED, slope: float = 1.0, bias: float = -1.0, noise: float = 0.1):
@@ -54,14 +56,16 @@ def train(x: torch.Tensor, y: torch.Tensor, *, w0: float, b0: float, lr: float,
     """
     w = torch.tensor(float(w0), requires_grad=True)
     b = torch.tensor(float(b0), requires_grad=True)
-    losses = []
+    losses, batch_losses = [], []
     for _ in range(epochs):
         losses.append(criterion(forward(x, w, b), y).item())
         for start in range(0, len(x), batch_size):
             batch_x, batch_y = x[start:start + batch_size], y[start:start + batch_size]
-            criterion(forward(batch_x, w, b), batch_y).backward()
+            loss = criterion(forward(batch_x, w, b), batch_y)
+            batch_losses.append(loss.item())
+            loss.backward()
             w.data = w.data - lr * w.grad.data
             b.data = b.data - lr * b.grad.data
             w.grad.data.zero_()
             b.grad.data.zero_()
-    return Training(losses=losses, w=w.item(), b=b.item())
+    return Training(losses=losses, w=w.item(), b=b.item(), batch_losses=batch_losses)

@@ -23,15 +23,21 @@ def expect_checkable(problem: str | None) -> None:
     expect(problem is None, problem or "")
 
 
+NUMPY_NUMBERS = ("float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8")
+"""NumPy scalar types probe.describe reads (ndarray too): a number of the wrong type is still a
+number, so only the type check fails on it."""
+
+
 def number(description) -> float | None:
-    """The number a description holds (a float, an int, or a one-element tensor), else None."""
+    """The number a description holds (a float, an int, a one-element tensor or NumPy array, a
+    NumPy scalar), else None."""
     if not isinstance(description, dict):
         return None
     kind, value = description.get("type"), description.get("value")
-    if kind == "Tensor":
+    if kind in ("Tensor", "ndarray"):
         while isinstance(value, list) and len(value) == 1:
             value = value[0]
-    elif kind not in ("float", "int"):
+    elif kind not in ("float", "int", *NUMPY_NUMBERS):
         return None
     return float(value) if type(value) in (float, int) else None
 
