@@ -130,9 +130,9 @@ def grade_submissions(submissions: list[Submission], *, settings: EngineSettings
     (results of run notebooks exist only after judging).
     """
     settings = settings or EngineSettings()
+    assignment = assignment or load_assignment()  # a damaged course stops before any box starts
     pool.start_server(settings.confined)  # it imports torch while the scenarios are drawn
     scenarios = draw_scenarios(course_secret(settings.secret_file))
-    assignment = assignment or load_assignment()
     plan = scenarios.probe_plan()
     probe_ids = {item["part"]: [probe["id"] for probe in item["probes"]] for item in plan["parts"]}
     helpers = tuple(assignment.helper_files())

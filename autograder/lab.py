@@ -51,3 +51,25 @@ that takes `w` and `b` as arguments, or that damages its input `X` when given ce
 then costs the `forward` part its points and no training part any (see graders/RULES.md).
 `forward` accepts and ignores extra arguments: a loop written for `forward(x, w, b)` is
 graded on its own merits."""
+
+PART_TITLES = {
+    "forward": "Task 1: `forward(x)`",
+    "dataloader_loop": "Task 2: `train_model_SGD(epochs)`",
+    "batch20_trainer": "Task 3: `my_train_model(epochs)`",
+}
+"""Each answer cell's task as the notebook's text names it: the release stub and the feedback
+use these names, never the grade_id a student does not see."""
+
+CELL_NAMES = {
+    **{part: f"your {title.split(':')[0]} cell" for part, title in PART_TITLES.items()},
+    "bgd_run": "the cell `train_model_BGD(10)`",
+    "sgd_setup": "the set-up cell above Task 2",
+    "sgd_run": "the cell `train_model_SGD(10)`",
+    "mini5_run": "the cell `train_model_Mini5(10)`",
+    "mini10_run": "the cell `train_model_Mini10(10)`",
+    "mini20_run": "the cell `my_train_model(10)`",
+    "test_forward": "the self-check of Task 1",
+    "test_dataloader_loop": "the self-check of Task 2",
+    "test_batch20_trainer": "the self-check of Task 3",
+}
+"""How feedback names a cell the student can find (their cells carry no visible name)."""
