@@ -102,12 +102,13 @@ class plot_error_surfaces:
         order = np.argsort(self.x)
         data_space.plot(self.x, self.y, "ro", markersize=3, label="training points")
         colors = plt.cm.viridis(np.linspace(0, 1, len(starts)))
+        labels = {0: "start", 1: "after epoch 1", len(starts) - 1: f"after epoch {len(starts) - 1}"}
         for epoch, (index, color) in enumerate(zip(starts, colors)):
             w, b = self.W[index], self.B[index]
             data_space.plot(self.x[order], w * self.x[order] + b, color=color, linewidth=1,
-                            label=f"epoch {epoch}" if epoch in (0, 1, len(starts) - 1) else None)
+                            label=labels.get(epoch))
         data_space.set(xlabel="x", ylabel="y", ylim=(-10, 15),
-                       title=f"{title}: the line at the start of each epoch")
+                       title=f"{title}\nthe line after each epoch")
         data_space.legend(fontsize="small")
         parameter_space.contour(self.w, self.b, self.Z, levels=30)
         parameter_space.plot(self.W, self.B, "r-", linewidth=0.6, marker=".", markersize=2)
@@ -115,7 +116,8 @@ class plot_error_surfaces:
             parameter_space.annotate(str(epoch), (self.W[index], self.B[index]), fontsize=8,
                                      xytext=(3, 3), textcoords="offset points")
         parameter_space.set(xlabel="w", ylabel="b",
-                            title=f"every update ({self.n - 1}); numbers: start of each epoch")
+                            title=f"the path of all {self.n - 1} updates\n"
+                                  "(k: where epoch k ended, 0: the start)")
         self._show(fig)
 
     def _draw_contour(self, axes, title, path):
