@@ -62,7 +62,7 @@ class plot_error_surfaces:
 
     def plot_surface(self):
         """Draw the loss surface in 3D and as a contour map."""
-        fig = plt.figure(figsize=(12, 5))
+        fig = plt.figure(figsize=(10, 4))
         surface = fig.add_subplot(1, 2, 1, projection="3d")
         surface.plot_surface(self.w, self.b, self.Z, cmap="viridis", edgecolor="none")
         surface.set(title="Loss surface", xlabel="w", ylabel="b", zlabel="loss")
@@ -73,7 +73,7 @@ class plot_error_surfaces:
         """Draw the data with the current line next to the contour with the path so far."""
         if not self.LOSS:
             raise ValueError("Nothing to draw yet: call set_para_loss(w, b, loss) first.")
-        fig, (data_space, parameter_space) = plt.subplots(1, 2, figsize=(12, 4.5))
+        fig, (data_space, parameter_space) = plt.subplots(1, 2, figsize=(10, 4))
         w, b = self.W[-1], self.B[-1]
         order = np.argsort(self.x)
         data_space.plot(self.x, self.y, "ro", label="training points")
@@ -98,7 +98,7 @@ class plot_error_surfaces:
         starts = list(range(0, self.n, step))
         if starts[-1] != self.n - 1:
             starts.append(self.n - 1)  # where training ended
-        fig, (data_space, parameter_space) = plt.subplots(1, 2, figsize=(12, 4.5))
+        fig, (data_space, parameter_space) = plt.subplots(1, 2, figsize=(10, 4))
         order = np.argsort(self.x)
         data_space.plot(self.x, self.y, "ro", markersize=3, label="training points")
         colors = plt.cm.viridis(np.linspace(0, 1, len(starts)))
@@ -110,7 +110,7 @@ class plot_error_surfaces:
         data_space.set(xlabel="x", ylabel="y", ylim=(-10, 15),
                        title=f"{title}\nthe line after each epoch")
         data_space.legend(fontsize="small")
-        parameter_space.contour(self.w, self.b, self.Z, levels=30)
+        parameter_space.contour(self.w, self.b, self.Z, levels=15)
         parameter_space.plot(self.W, self.B, "r-", linewidth=0.6, marker=".", markersize=2)
         for epoch, index in enumerate(starts):
             parameter_space.annotate(str(epoch), (self.W[index], self.B[index]), fontsize=8,
@@ -121,7 +121,7 @@ class plot_error_surfaces:
         self._show(fig)
 
     def _draw_contour(self, axes, title, path):
-        axes.contour(self.w, self.b, self.Z, levels=30)
+        axes.contour(self.w, self.b, self.Z, levels=15)
         if path and self.LOSS:
             axes.plot(self.W, self.B, "r-", linewidth=0.8)
             axes.scatter(self.W, self.B, c="r", marker="x")
