@@ -28,10 +28,11 @@ c.CourseDirectory.course_id = "mini-batch-gd"
 # generate_solution writes the solved notebook next to the reference implementation
 c.CourseDirectory.solution_directory = "solutions"
 
-# The release stub names the task, e.g. NotImplementedError: Task 'forward' is not done yet.
+# The release stub names the task as the text does (autograder/lab.py, PART_TITLES), e.g.
+# NotImplementedError: Task 1: `forward(x)` is not done yet.
 c.ClearSolutions.code_stub = {
     "python": "# YOUR CODE HERE\n"
-              "raise NotImplementedError(\"Task '{part}' is not done yet: "
+              "raise NotImplementedError(\"{part} is not done yet: "
               "replace this line with your code.\")",
 }
 # nbgrader's own list, with ClearSolutions swapped for the stub that names the part.

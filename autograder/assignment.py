@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
+from .errors import CourseError
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT_ID = "mini_batch_gd"
 NOTEBOOK_NAME = f"{ASSIGNMENT_ID}.ipynb"
@@ -61,15 +63,27 @@ class Assignment:
                       if path.is_file() and path.name != NOTEBOOK_NAME)
 
 
-def _nbgrader_code_cells(notebook_path: Path) -> list[dict]:
-    notebook = json.loads(notebook_path.read_text(encoding="utf-8"))
-    cells = []
-    for cell in notebook["cells"]:
-        meta = cell.get("metadata", {}).get("nbgrader")
-        if cell["cell_type"] == "code" and meta and meta.get("grade_id"):
-            source = cell["source"]
-            text = "".join(source) if isinstance(source, list) else source
-            cells.append({**meta, "source": text})
+def _nbgrader_code_cells(notebook_path: Path, fix: str) -> list[dict]:
+    """The code cells with nbgrader metadata; a CourseError naming the file and `fix` when the
+    course's own notebook is missing or damaged."""
+    try:
+        notebook = json.loads(notebook_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CourseError(f"{notebook_path} is missing: {fix}") from None
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise CourseError(f"{notebook_path} cannot be read as a notebook ({error}): "
+                          f"{fix}") from None
+    try:
+        cells = []
+        for cell in notebook["cells"]:
+            meta = cell.get("metadata", {}).get("nbgrader")
+            if cell["cell_type"] == "code" and meta and meta.get("grade_id"):
+                source = cell["source"]
+                text = "".join(source) if isinstance(source, list) else source
+                cells.append({**meta, "source": text})
+    except (KeyError, TypeError, AttributeError) as error:
+        raise CourseError(f"{notebook_path} is not a Jupyter notebook with nbgrader cells "
+                          f"(no {error} where one belongs): {fix}") from None
     return cells
 
 
@@ -83,15 +97,23 @@ def _kind(meta: dict) -> CellKind:
 
 def load_assignment(source_dir: Path = SOURCE_DIR, release_dir: Path = RELEASE_DIR) -> Assignment:
     """Read parts and points from the source notebook and the cell template from the release."""
-    source_cells = _nbgrader_code_cells(source_dir / NOTEBOOK_NAME)
-    points = {cell["grade_id"]: float(cell["points"]) for cell in source_cells if cell.get("grade")}
-    parts = tuple(
-        Part(name=cell["grade_id"], test_cell=TEST_CELL_PREFIX + cell["grade_id"],
-             points=points[TEST_CELL_PREFIX + cell["grade_id"]])
-        for cell in source_cells if cell.get("solution")
-    )
+    source_cells = _nbgrader_code_cells(
+        source_dir / NOTEBOOK_NAME, "restore the instructor notebook (git checkout source/).")
+    try:
+        points = {cell["grade_id"]: float(cell["points"]) for cell in source_cells
+                  if cell.get("grade")}
+        parts = tuple(
+            Part(name=cell["grade_id"], test_cell=TEST_CELL_PREFIX + cell["grade_id"],
+                 points=points[TEST_CELL_PREFIX + cell["grade_id"]])
+            for cell in source_cells if cell.get("solution")
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        raise CourseError(f"{source_dir / NOTEBOOK_NAME}: an answer cell has no test cell with "
+                          f"points ({error}): every answer cell `x` needs a graded cell "
+                          f"`{TEST_CELL_PREFIX}x`.") from None
     template = tuple(TemplateCell(cell["grade_id"], _kind(cell), cell["source"])
-                     for cell in _nbgrader_code_cells(release_dir / NOTEBOOK_NAME))
+                     for cell in _nbgrader_code_cells(release_dir / NOTEBOOK_NAME,
+                                                      "run `make release`."))
     if [c.grade_id for c in template] != [c["grade_id"] for c in source_cells]:
-        raise ValueError(f"{release_dir} does not match {source_dir}: run `make release`.")
+        raise CourseError(f"{release_dir} does not match {source_dir}: run `make release`.")
     return Assignment(parts=parts, cells=template, release_dir=release_dir)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .assignment import ASSIGNMENT_ID
+from .errors import CourseError
 from .untrusted import clean_text
 
 CHECKPOINTS = ".ipynb_checkpoints"
@@ -112,7 +113,22 @@ def _search(root: Path, found: Discovery) -> list[Submission]:
         else:
             loose.append(Submission(path.stem, path))
     layout = [_student(root / student, notebooks) for student, notebooks in students.items()]
+    _refuse_other_assignment(root, layout + links, loose)
     return sorted(layout + links, key=lambda submission: submission.student) + loose
+
+
+def _refuse_other_assignment(root: Path, layout: list[Submission],
+                             loose: list[Submission]) -> None:
+    """A folder in nbgrader's layout for another assignment only (`<student>/hw2/...`) is a
+    wrong path, not a class of loose notebooks to grade as this assignment."""
+    if layout or not loose:
+        return
+    folders = {path.relative_to(root).parts[1] for path in (item.path for item in loose)
+               if len(path.relative_to(root).parts) == 3}
+    if len(folders) == 1 and all(len(item.path.relative_to(root).parts) == 3 for item in loose):
+        raise CourseError(f"{root} holds <student>/{folders.pop()}/ folders, not "
+                          f"<student>/{ASSIGNMENT_ID}/: this course grades {ASSIGNMENT_ID}; "
+                          f"give the folder of its submissions ({LAYOUT}).")
 
 
 def _student(folder: Path, notebooks: list[Path]) -> Submission:

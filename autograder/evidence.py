@@ -168,6 +168,8 @@ def _ended(value: object, where: str) -> dict:
 
 RESPONSES: dict[frozenset[str], Check] = {
     frozenset({"output", "grad_w", "grad_b"}): _description,
+    frozenset({"output", "grad_w", "grad_b", "input_after", "call"}): lambda value, where: (
+        _text(value, where) if where.endswith(".call") else _description(value, where)),
     frozenset({"values"}): _values,
     frozenset({"error"}): _error,
     frozenset({"lost"}): _text,

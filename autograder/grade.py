@@ -28,7 +28,7 @@ from .evidence import MALFORMED, Evidence, evidence_files
 from .judge import Case, judge
 from .program import assemble, read_notebook
 from .results import CheckResult, PartResult, Status, SubmissionResult
-from .scenarios import draw_scenarios
+from .scenarios import draw_scenarios, keep_answers
 from .secret import course_secret, kept_answers_file
 from .settings import EngineSettings
 
@@ -131,11 +131,11 @@ def grade_submissions(submissions: list[Submission], *, settings: EngineSettings
     (results of run notebooks exist only after judging).
     """
     settings = settings or EngineSettings()
+    assignment = assignment or load_assignment()  # a damaged course stops before any box starts
     # Started now, to warm up while we read; a single submission skips the class's warm-up.
     pool.start_server(settings.confined, settings.server_socket, warm_up=len(submissions) > 1)
     scenarios = draw_scenarios(course_secret(settings.secret_file),
                                kept_answers_file(settings.secret_file))
-    assignment = assignment or load_assignment()
     plan = scenarios.probe_plan()
     probe_ids = {item["part"]: [probe["id"] for probe in item["probes"]] for item in plan["parts"]}
     helpers = tuple(assignment.helper_files())
@@ -195,6 +195,7 @@ def grade_submissions(submissions: list[Submission], *, settings: EngineSettings
             jobs.append(pool.Job(submission.student, request, helpers))
         pool.run_jobs(jobs, settings, root, finished)
         checks = judge(cases, assignment)
+        keep_answers(kept_answers_file(settings.secret_file))
 
     for case in cases:
         submission = by_student[case.key]

@@ -9,7 +9,10 @@ descriptions again on their side.
 import linecache
 import traceback
 
+import numpy
 import torch
+
+from .lab import SUPPLIED_FOR_TRAINING
 
 _Tensor = torch.Tensor
 _Parameter = torch.nn.Parameter
@@ -29,14 +32,20 @@ _isinstance = isinstance
 _type = type
 _len = len
 _str = str
+_ndarray = numpy.ndarray
+_ndarray_tolist = numpy.ndarray.tolist
+_NUMPY_SCALARS = (numpy.float16, numpy.float32, numpy.float64, numpy.int8, numpy.int16,
+                  numpy.int32, numpy.int64, numpy.uint8)
+_NUMERIC_KINDS = "fiu"
 
 MAX_ITEMS = 2000
 """Longest list or tensor described item by item; a LOSS list per batch has 600 entries."""
 
 CELL_FILENAME = "<cell {label}>"
 
-REFERENCE_FORWARD = "def forward(x):\n    return w * x + b\n"
-"""The correct forward the graders supply when they test a training loop."""
+REFERENCE_FORWARD = SUPPLIED_FOR_TRAINING
+"""The correct forward (and whatever else the lab needs) the graders supply when they test a
+training loop: see lab.py."""
 
 
 def describe(value, nested: bool = False) -> dict:
@@ -51,6 +60,15 @@ def describe(value, nested: bool = False) -> dict:
         if _numel(data) <= MAX_ITEMS:
             description["value"] = _tolist(_to(data, _float64))
         return description
+    if kind is _ndarray and value.dtype.kind in _NUMERIC_KINDS:
+        # A NumPy value (from .numpy()) is readable: its type is a mistake of its own, not a
+        # reason to lose the numbers it holds.
+        description = {"type": "ndarray", "shape": list(value.shape), "dtype": _str(value.dtype)}
+        if value.size <= MAX_ITEMS:
+            description["value"] = _ndarray_tolist(value.astype(numpy.float64))
+        return description
+    if kind in _NUMPY_SCALARS:
+        return {"type": kind.__name__, "value": float(value)}
     if kind is list and not nested:
         return {"type": "list", "length": _len(value),
                 "items": [describe(item, nested=True) for item in value[:MAX_ITEMS]]}
@@ -143,11 +161,24 @@ def _set_forward_parameter(namespace: dict, name: str, value: float) -> None:
 
 
 def probe_forward(namespace: dict, request: dict) -> dict:
-    """Call forward(x) with other w, b; return the output and the gradients it sends back."""
+    """Call forward(x) with other w, b; return the output, the gradients it sends back, the
+    input as the call left it, and how forward had to be called. A forward that only runs as
+    forward(x, w, b) is called so once more: its values can still be judged."""
     _set_forward_parameter(namespace, "w", request["w"])
     _set_forward_parameter(namespace, "b", request["b"])
-    output = _global(namespace, "forward")(_tensor(request["x"], dtype=_float32))
-    response = {"output": describe(output)}
+    forward = _global(namespace, "forward")
+    x = _tensor(request["x"], dtype=_float32)
+    call = "forward(x)"
+    try:
+        output = forward(x)
+    except TypeError:
+        call = "forward(x, w, b)"
+        try:
+            output = forward(x, namespace["w"], namespace["b"])
+        except Exception:
+            call = "forward(x)"
+            output = forward(_tensor(request["x"], dtype=_float32))
+    response = {"output": describe(output), "input_after": describe(x), "call": call}
     if _type(output) is _Tensor and output.requires_grad:
         _backward(_sum(output))
     response["grad_w"] = describe(namespace["w"].grad)

@@ -54,12 +54,13 @@ def _reference():
 
 @dataclass(frozen=True)
 class Expected:
-    """What a correct training run leaves behind: one loss per epoch, the final parameters, and
-    (w, b) as each epoch starts (`reference.Training.path`)."""
+    """What a correct training run leaves behind (`reference.Training`): one loss per epoch, the
+    final parameters, the loss of every batch and (w, b) before every update."""
 
     losses: list[float]
     w: float
     b: float
+    batch_losses: list[float]
     path: list[list[float]]
 
 
@@ -85,6 +86,13 @@ class Data:
         x, y = ANSWERS.answer(["data", self.seed, self.slope, self.bias, self.noise],
                               lambda: [tensor.tolist() for tensor in self.tensors()])
         return x, y
+
+    def loss_at(self, w: float, b: float) -> float:
+        """The mean squared error of the line w * x + b on this data, as the reference has it."""
+        def loss() -> float:
+            x, y = self.tensors()
+            return _reference().criterion(w * x + b, y).item()
+        return ANSWERS.answer(["loss", self.seed, self.slope, self.bias, self.noise, w, b], loss)
 
 
 NOTEBOOK_DATA = Data()
@@ -113,7 +121,7 @@ class TrainingScenario:
         x, y = self.data.tensors()
         run = _reference().train(x, y, w0=self.w0, b0=self.b0, lr=LR, batch_size=batch_size,
                                  epochs=self.epochs)
-        return {"losses": run.losses, "w": run.w, "b": run.b,
+        return {"losses": run.losses, "w": run.w, "b": run.b, "batch_losses": run.batch_losses,
                 "path": [list(point) for point in run.path]}
 
 
@@ -346,6 +354,12 @@ def _first_usable(rng: random.Random, draw: Callable[[random.Random], Candidate]
                        "autograder/scenarios.py are too narrow for their rules.")
 
 
+def keep_answers(kept_answers: Path) -> None:
+    """Keep every answer computed so far (the graders may have asked new ones: a run of the
+    length a student's list shows, from where the student's function started)."""
+    ANSWERS.save(kept_answers)
+
+
 def draw_scenarios(secret: bytes, kept_answers: Path | None = None) -> Scenarios:
     """The course's scenarios: the same secret always draws the same ones. Their answers are
     read from `kept_answers` and, where any had to be computed, kept there for the next run."""
@@ -355,7 +369,7 @@ def draw_scenarios(secret: bytes, kept_answers: Path | None = None) -> Scenarios
     for scenario in scenarios.training:  # the graders count rows; the plan sends other data
         scenario.data.lists()
     if kept_answers is not None:
-        ANSWERS.save(kept_answers)
+        keep_answers(kept_answers)
     return scenarios
 
 

@@ -16,14 +16,17 @@ SEED = 1
 
 @dataclass(frozen=True)
 class Training:
-    """What a training run leaves behind: one loss per epoch and the final parameters."""
+    """What a training run leaves behind: one loss per epoch and the final parameters, and the
+    loss of each batch before its update (what a loop that records per batch appends)."""
 
     losses: list[float]
     w: float
     b: float
+    batch_losses: list[float] = field(default_factory=list)
+    """The loss of every batch, before its update."""
     path: list[tuple[float, float]] = field(default_factory=list)
-    """(w, b) as each epoch starts, where its loss is measured: the points the notebook's
-    `get_surface.set_para_loss` records; feedback draws them on the loss contour."""
+    """(w, b) before every update, as the notebook's `get_surface.set_para_loss` records them;
+    feedback draws them on the loss contour."""
 
 
 def make_data(seed: int = SEED, slope: float = 1.0, bias: float = -1.0, noise: float = 0.1):
@@ -57,15 +60,18 @@ def train(x: torch.Tensor, y: torch.Tensor, *, w0: float, b0: float, lr: float,
     """
     w = torch.tensor(float(w0), requires_grad=True)
     b = torch.tensor(float(b0), requires_grad=True)
-    losses, path = [], []
+    losses, batch_losses, path = [], [], []
     for _ in range(epochs):
         losses.append(criterion(forward(x, w, b), y).item())
-        path.append((w.item(), b.item()))
         for start in range(0, len(x), batch_size):
             batch_x, batch_y = x[start:start + batch_size], y[start:start + batch_size]
-            criterion(forward(batch_x, w, b), batch_y).backward()
+            path.append((w.item(), b.item()))
+            loss = criterion(forward(batch_x, w, b), batch_y)
+            batch_losses.append(loss.item())
+            loss.backward()
             w.data = w.data - lr * w.grad.data
             b.data = b.data - lr * b.grad.data
             w.grad.data.zero_()
             b.grad.data.zero_()
-    return Training(losses=losses, w=w.item(), b=b.item(), path=path)
+    return Training(losses=losses, w=w.item(), b=b.item(), batch_losses=batch_losses,
+                    path=path)

@@ -95,3 +95,32 @@ def test_every_plot_runs_headless_and_closes_its_figure(helper):
     surface.final_plot()
     assert plt.get_fignums() == [], f"final_plot left figures open: {plt.get_fignums()}"
     assert surface.n == 3, f"n is {surface.n} after three records"
+
+
+def test_final_plot_without_a_path_says_why(surface, capsys):
+    """With nothing recorded, does final_plot say why and draw no empty picture?"""
+    surface.final_plot("Stochastic gradient descent", updates_per_epoch=4)
+    printed = capsys.readouterr().out
+    assert "no path to draw" in printed and "set_para_loss(w, b)" in printed, printed
+    assert plt.get_fignums() == []
+
+
+def test_final_plot_numbers_each_epoch_on_one_figure(surface, monkeypatch):
+    """Does final_plot draw one figure, marking the start and the end of every epoch?"""
+    figures = []
+    monkeypatch.setattr(type(surface), "_show", staticmethod(figures.append))
+    for step in range(2 * 3 + 1):  # two epochs of three updates, and where training ended
+        surface.set_para_loss(torch.tensor(-2.0 + step * 0.5), 1.0)
+    surface.final_plot("Mini-batch", updates_per_epoch=3)
+    assert len(figures) == 1
+    contour = figures[0].axes[1]
+    assert [text.get_text() for text in contour.texts] == ["0", "1", "2"]
+    assert "6 updates" in contour.get_title()
+    plt.close("all")
+
+
+def test_loss_is_computed_when_not_given(surface):
+    """Does set_para_loss(w, b) record the loss on the helper's data at (w, b)?"""
+    surface.set_para_loss(0.0, 0.0)
+    expected = float(np.mean(Y.flatten().numpy() ** 2))
+    assert math.isclose(surface.LOSS[0], expected, rel_tol=1e-12), surface.LOSS

@@ -39,5 +39,5 @@ def test_release_notebook_fails(release_dir, tmp_path, run_nbgrader):
     assert "VALIDATION FAILED ON 3 CELL(S)!" in text, f"expected 3 failing cells:\n{text}"
     for task in (1, 2, 3):
         assert f"# Self-check for Task {task}:" in text, f"Task {task}'s self-check not reported"
-    assert "NotImplementedError: Task 'forward' is not done yet" in text, (
+    assert "NotImplementedError: Task 1: `forward(x)` is not done yet" in text, (
         f"the failure does not name the unfinished task 'forward':\n{text}")

@@ -9,6 +9,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from autograder.lab import PART_TITLES
+
 NOTEBOOK = "mini_batch_gd.ipynb"
 ANSWER_CELLS = ("forward", "dataloader_loop", "batch20_trainer")
 TEST_POINTS = {"test_forward": 2, "test_dataloader_loop": 4, "test_batch20_trainer": 4}
@@ -117,13 +119,13 @@ def test_release_does_not_mention_course_internals(release_dir, word):
 
 @pytest.mark.parametrize("part", ANSWER_CELLS)
 def test_answer_cell_raises_naming_its_task(release_nb, part):
-    """Does each answer cell end in a NotImplementedError that names its grade_id?"""
+    """Does each answer cell end in a NotImplementedError that names its task as the text does?"""
     cells = [cell for cell in release_nb.cells if grade_id(cell) == part]
     assert len(cells) == 1, f"{len(cells)} cells with grade_id {part!r} in the release"
     cell = cells[0]
     assert cell.metadata.nbgrader.get("solution") is True, f"{part} is not an answer cell"
     last_line = cell.source.strip().splitlines()[-1].strip()
-    expected = (f"raise NotImplementedError(\"Task '{part}' is not done yet: "
+    expected = (f"raise NotImplementedError(\"{PART_TITLES[part]} is not done yet: "
                 "replace this line with your code.\")")
     assert last_line == expected, f"{part} ends with {last_line!r}, expected {expected!r}"
 
@@ -159,7 +161,7 @@ def test_release_runs_until_the_first_task(executed_release):
     error = _errors(executed_release.cells[first])[0]
     assert (ids[first], error.ename) == ("test_forward", "NotImplementedError"), (
         f"first error in {ids[first]}: {error.ename}: {error.evalue}")
-    assert "'forward'" in error.evalue, f"the error does not name the task: {error.evalue}"
+    assert PART_TITLES["forward"] in error.evalue, f"no task named in: {error.evalue}"
 
 
 @pytest.mark.slow
@@ -171,7 +173,7 @@ def test_first_error_after_each_task_names_it(executed_release, part):
               if i >= ids.index(part) and _errors(cell)]
     assert errors, f"no error at or after {part}"
     where, error = errors[0]
-    assert error.ename == "NotImplementedError" and f"'{part}'" in error.evalue, (
+    assert error.ename == "NotImplementedError" and PART_TITLES[part] in error.evalue, (
         f"first error after {part} is in {where}: {error.ename}: {error.evalue}")
 
 

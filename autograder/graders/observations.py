@@ -8,6 +8,7 @@ import math
 import re
 
 from autograder.evidence import MALFORMED, PartEvidence
+from autograder.lab import CELL_NAMES, PART_TITLES
 
 DIGITS = re.compile(r"\d+(?:\.\d+)?(?:e[-+]?\d+)?")
 HIDDEN_NUMBER = "#"
@@ -33,15 +34,21 @@ def expect_checkable(problem: str | None) -> None:
     expect(problem is None, problem or "")
 
 
+NUMPY_NUMBERS = ("float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8")
+"""NumPy scalar types probe.describe reads (ndarray too): a number of the wrong type is still a
+number, so only the type check fails on it."""
+
+
 def number(description) -> float | None:
-    """The number a description holds (a float, an int, or a one-element tensor), else None."""
+    """The number a description holds (a float, an int, a one-element tensor or NumPy array, a
+    NumPy scalar), else None."""
     if not isinstance(description, dict):
         return None
     kind, value = description.get("type"), description.get("value")
-    if kind == "Tensor":
+    if kind in ("Tensor", "ndarray"):
         while isinstance(value, list) and len(value) == 1:
             value = value[0]
-    elif kind not in ("float", "int"):
+    elif kind not in ("float", "int", *NUMPY_NUMBERS):
         return None
     return float(value) if type(value) in (float, int) else None
 
@@ -61,6 +68,12 @@ def fmt(value: float | None) -> str:
     return "nothing readable" if value is None else f"{value:.6g}"
 
 
+def cell_name(label: object) -> str:
+    """A cell as the student can find it: "your Task 2 cell", "the cell `train_model_SGD(10)`"."""
+    label = str(label)
+    return CELL_NAMES.get(label, f"the cell `{label}`")
+
+
 def error_sentence(error: dict, call: str, hidden: bool = False) -> str:
     """One sentence for an error the student's code raised during `call` ("Calling f(3)").
     `hidden`: the call ran on hidden data, so numbers in the error's message are masked."""
@@ -74,11 +87,14 @@ def error_sentence(error: dict, call: str, hidden: bool = False) -> str:
     if kind == "ProbeError":
         return f"{call} was not possible: {message}."
     if kind == "NotImplementedError" and cell:
-        return (f"The cell `{cell}` still raises NotImplementedError: replace that line with "
-                "your code.")
+        title = PART_TITLES.get(str(cell))
+        if title:
+            return f"{title} is not done yet: replace the line `raise NotImplementedError(...)`."
+        return (f"{cell_name(cell)[:1].upper()}{cell_name(cell)[1:]} still raises "
+                "NotImplementedError: replace that line with your code.")
     where = ""
     if cell:
-        where = f", at line {error.get('line')} of the cell `{cell}`"
+        where = f", at line {error.get('line')} of {cell_name(cell)}"
         if error.get("code"):
             where += f": `{str(error['code']).strip()}`"
     return f"{call} raised {kind} ({message}){where}.{_error_hint(kind, message, error)}"
@@ -124,7 +140,7 @@ def section_problem(evidence: PartEvidence) -> str | None:
     if MALFORMED in evidence.section:
         return unreadable("the cells of this part")
     for record in evidence.section.get("cells", []):
-        call = f"Running the cell `{record.get('cell')}`"
+        call = f"Running {cell_name(record.get('cell'))}"
         if record.get("timeout"):
             return f"{call} did not finish in time: look for a loop that never ends."
         if isinstance(record.get("error"), dict):
@@ -143,9 +159,9 @@ def part_evidence(case, part: str) -> PartEvidence:
         records = evidence.main.get("cells", [])
         running = labels[len(records)] if len(records) < len(labels) else "the last cell"
         if evidence.worker_end == "timeout":
-            raise Fail(f"Your notebook ran out of time in the cell `{running}`, before this "
+            raise Fail(f"Your notebook ran out of time in {cell_name(running)}, before this "
                        "part could be tested: look for a loop that never ends.")
-        raise Fail(f"Your notebook's Python process ended in the cell `{running}` "
+        raise Fail(f"Your notebook's Python process ended in {cell_name(running)} "
                    f"({evidence.worker_end}: a crash, os._exit(), or too much memory) before "
                    "this part could be tested.")
     if found.ended == "timeout":

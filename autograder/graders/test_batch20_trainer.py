@@ -14,12 +14,12 @@ def runs(case):
     return training.observe(case, PART)
 
 
-@pytest.mark.points(0.5)
+@pytest.mark.points(1)
 def test_trainloader_serves_batches_of_20(runs):
     training.check_batch_size(runs, TRAINER.batch_size)
 
 
-@pytest.mark.points(1)
+@pytest.mark.points(0.5)
 def test_records_one_float_per_epoch(runs):
     training.check_loss_record(runs, TRAINER)
 

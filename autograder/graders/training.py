@@ -2,9 +2,25 @@
 
 Each check looks at every run: the notebook's own 10-epoch run and the hidden scenarios, all
 with a correct `forward` supplied, and fails with a sentence about the first run that is off.
+
+Each check owns one aspect of the task and judges it as if the others were right, so one
+mistake costs one check (see RULES.md beside this file):
+
+- the record check owns the LOSS list's shape: a list, one entry per epoch, Python floats;
+- the values check owns which loss is recorded, and when: it reads every entry as a number
+  whatever its type, takes the per-epoch entries of a list recorded per batch, compares with
+  training for as many epochs as the list shows, and, when the updates are wrong (final
+  parameters off), judges only the first entry, the one no update touched;
+- the final-parameters check owns the updates: it compares with training from the start the
+  run really used (the function may set w and b itself: the values check names that), with the
+  batch size the trainloader serves (the batch-size check names a wrong one), for as many
+  epochs as the list shows (the record check names a wrong count);
+- the convergence check owns reaching the line; when the updates are wrong it reads the same
+  sentence as the final-parameters check, so the student reads it once.
 """
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 
 from autograder.scenarios import (
     CONVERGENCE_SCENARIO,
@@ -16,6 +32,7 @@ from autograder.scenarios import (
 )
 
 from .observations import (
+    NUMPY_NUMBERS,
     Fail,
     close,
     expect,
@@ -38,6 +55,15 @@ at least 1e-2 relative away in the one-epoch run, a rule of the draw (scenarios.
 1e-4 sits well clear of both."""
 
 
+NOTEBOOK_START = (-15.0, -10.0)
+"""Where the notebook's cells start w and b; a function that sets them itself starts here."""
+GROWTH = 2.0
+"""A run whose last recorded loss is this many times its first diverged: correct training only
+lowers the loss, apart from float noise once it has converged."""
+MAX_EPOCHS_JUDGED = 30
+"""Longest run the graders replay to judge a list of the wrong length (range(10) and such)."""
+
+
 @dataclass(frozen=True)
 class Run:
     """One training run as observed, beside what the reference gives for it."""
@@ -51,10 +77,8 @@ class Run:
     w: float | None = None
     b: float | None = None
     batch_size: float | None = None
-
-    @property
-    def where(self) -> str:
-        return f"In {self.scenario.description}"
+    served: int = 1
+    """The batch size the part's trainloader serves (the notebook run's), else the task's."""
 
     @property
     def public(self) -> bool:
@@ -62,6 +86,78 @@ class Run:
         of a hidden run (expected or the student's own, which a correct answer makes equal)
         never are: they would give the hidden scenario away."""
         return self.scenario.from_notebook
+
+    @property
+    def where(self) -> str:
+        return f"In {self.scenario.description}"
+
+    @property
+    def batches(self) -> int:
+        return -(-len(self.scenario.data.lists()[0]) // self.served)
+
+    @property
+    def per_batch(self) -> bool:
+        """The list holds one entry per batch of every epoch."""
+        return self.batches > 1 and len(self.losses) == self.scenario.epochs * self.batches
+
+    @property
+    def epochs_run(self) -> int:
+        """How many epochs the list says the function trained."""
+        count = len(self.losses)
+        if count == self.scenario.epochs or self.per_batch or not 1 <= count <= MAX_EPOCHS_JUDGED:
+            return self.scenario.epochs
+        return count
+
+    @property
+    def per_epoch_losses(self) -> tuple[float | None, ...]:
+        return self.losses[::self.batches] if self.per_batch else self.losses
+
+    @property
+    def sets_start_itself(self) -> bool:
+        """The first loss is the one at the notebook's start values, not at the start the run
+        was called with: the function sets w and b itself."""
+        scenario = self.scenario
+        if (scenario.w0, scenario.b0) == NOTEBOOK_START or not self.per_epoch_losses:
+            return False
+        at_start = scenario.data.loss_at(*NOTEBOOK_START)
+        return close(self.per_epoch_losses[0], at_start, LOSS_RTOL, ATOL)
+
+    @property
+    def judged(self) -> Expected:
+        """The reference for what this run did: its start, batch size and epochs."""
+        w0, b0 = NOTEBOOK_START if self.sets_start_itself else (self.scenario.w0,
+                                                                  self.scenario.b0)
+        scenario = replace(self.scenario, w0=w0, b0=b0, epochs=self.epochs_run)
+        return scenario.expected(self.served)
+
+    @property
+    def updates_right(self) -> bool:
+        judged = self.judged
+        return (close(self.w, judged.w, PARAMETER_RTOL, ATOL)
+                and close(self.b, judged.b, PARAMETER_RTOL, ATOL))
+
+    @property
+    def divergence(self) -> str | None:
+        """The sentence for a run whose loss grew (or whose numbers overflowed), else None."""
+        numbers = [value for value in self.per_epoch_losses if value is not None]
+        parameters = [value for value in (self.w, self.b) if value is not None]
+        blown = next((value for value in numbers if not math.isfinite(value)), None)
+        if blown is None and not (numbers and numbers[-1] > GROWTH * numbers[0]) and all(
+                map(math.isfinite, parameters)):
+            return None
+        start = self.expected.losses[0] if self.expected.losses else None
+        first = numbers[0] if numbers else start
+        last = blown if blown is not None else (numbers[-1] if numbers else None)
+        if not self.public:
+            grew = "the loss grew" if last is not None else "w and b grew without bound"
+        elif last is not None:
+            grew = f"the loss grew from {fmt(first)} to {fmt(last)}"
+        else:
+            grew = f"w and b grew to {fmt(self.w)} and {fmt(self.b)}"
+        return (f"{self.where}, {grew}: training diverges. The update probably has the wrong "
+                "sign, leaves out lr, or keeps old gradients: use "
+                "`w.data = w.data - lr * w.grad.data`, then `w.grad.data.zero_()`, and the same "
+                "for b.")
 
 
 def _read_run(response: dict | None, trainer: Trainer, scenario: TrainingScenario,
@@ -88,6 +184,16 @@ def _read_run(response: dict | None, trainer: Trainer, scenario: TrainingScenari
                entry_types=tuple(type_of(item) for item in items), **observed)
 
 
+def _served(runs: list[Run], trainer: Trainer) -> int:
+    """The batch size the notebook's trainloader serves, when it is a sensible one."""
+    notebook = next(run for run in runs if run.scenario.from_notebook)
+    size = notebook.batch_size
+    samples = len(notebook.scenario.data.lists()[0])
+    if size is not None and size == int(size) and 1 <= size <= samples:
+        return int(size)
+    return trainer.batch_size
+
+
 def observe(case, part: str) -> list[Run]:
     """Every scenario's run for a training part; fails every check if the numbers are faked."""
     evidence = part_evidence(case, part)
@@ -95,18 +201,29 @@ def observe(case, part: str) -> list[Run]:
     section_error = section_problem(evidence)
     runs = [_read_run(evidence.responses.get(scenario.id), trainer, scenario, section_error)
             for scenario in case.scenarios.training]
+    served = _served(runs, trainer)
+    runs = [replace(run, served=served) for run in runs]
     _refuse_constant_results(runs, trainer)
     return runs
 
 
+def _finite(values) -> bool:
+    return all(value is not None and math.isfinite(value) for value in values)
+
+
 def _refuse_constant_results(runs: list[Run], trainer: Trainer) -> None:
-    """Training on other data from other start values cannot give the notebook's numbers."""
+    """Training on other data from other start values cannot give the notebook's numbers.
+
+    Only readable, finite numbers count as evidence: a value the probe cannot read is a type
+    problem, and a run that blew up to inf or NaN diverged (every NaN reads the same)."""
     notebook = next(run for run in runs if run.scenario.from_notebook)
     for run in runs:
         if run.scenario.from_notebook or run.scenario.data == notebook.scenario.data:
             continue
-        same_losses = bool(run.losses) and run.losses == notebook.losses[:len(run.losses)]
-        same_parameters = run.w is not None and (run.w, run.b) == (notebook.w, notebook.b)
+        same_losses = (bool(run.losses) and _finite(run.losses)
+                       and run.losses == notebook.losses[:len(run.losses)])
+        same_parameters = (_finite((run.w, run.b))
+                           and (run.w, run.b) == (notebook.w, notebook.b))
         expect(not (same_losses or same_parameters),
                f"{trainer.losses} or the final w, b come out the same whatever the data and "
                "the start values: the numbers must come from training, not be typed in.")
@@ -116,76 +233,109 @@ def check_loss_record(runs: list[Run], trainer: Trainer) -> None:
     name = trainer.losses
     for run in runs:
         expect_checkable(run.problem)
-        epochs = run.scenario.epochs
-        expect(run.losses_type == "list",
-               f"{name} is a {run.losses_type}, not a list: keep `{name} = []` and append to it.")
+        expect(run.losses_type == "list", _not_a_list(run, name))
         count = len(run.losses)
-        expect(count == epochs, f"{run.where}, {name} has {count} entries"
-               + _count_hint(run, trainer, count))
+        expect(count == run.scenario.epochs, _count_sentence(run, trainer))
         wrong = sorted(set(kind for kind in run.entry_types if kind != "float"))
-        expect(not wrong,
-               f"{name} holds {', '.join(wrong)} entries; append Python floats, e.g. "
-               f"`{name}.append(loss.item())`, not the loss tensor.")
+        expect(not wrong, f"{name} holds {', '.join(wrong)} entries; append Python floats, "
+               f"e.g. `{name}.append(loss.item())`"
+               + (": `.numpy()` gives a NumPy array, `.item()` a float." if any(
+                   kind == "ndarray" or kind in NUMPY_NUMBERS for kind in wrong)
+                  else ", not the loss tensor."))
 
 
-def _count_hint(run: Run, trainer: Trainer, count: int) -> str:
-    samples = len(run.scenario.data.lists()[0])
-    batches = -(-samples // trainer.batch_size)
-    epochs = run.scenario.epochs
-    if count == epochs * batches:
-        return (f", one per batch; expected one per epoch ({epochs}): append once per epoch, "
-                "before the loop over trainloader.")
-    return (f"; expected one per epoch ({epochs}): loop `for epoch in range(epochs):` over the "
-            "function's argument and append once per epoch.")
+def _not_a_list(run: Run, name: str) -> str:
+    return f"{name} is a {run.losses_type}, not a list: keep `{name} = []` and append to it."
+
+
+def _count_sentence(run: Run, trainer: Trainer) -> str:
+    name, count, epochs = trainer.losses, len(run.losses), run.scenario.epochs
+    if count == 0:
+        return (f"{run.where}, {name} stays empty: append the loss on all the data, "
+                f"`criterion(forward(X), Y).item()`, once per epoch, before the loop over "
+                "trainloader.")
+    if run.per_batch:
+        return (f"{run.where}, {name} has {count} entries, one per batch; expected one per "
+                f"epoch ({epochs}): append the loss on all the data, "
+                "`criterion(forward(X), Y).item()`, once per epoch, before the loop over "
+                "trainloader.")
+    return (f"{run.where}, {name} has {count} entries; expected one per epoch ({epochs}): "
+            "loop `for epoch in range(epochs):` over the function's argument and append once "
+            "per epoch.")
 
 
 def check_loss_values(runs: list[Run], trainer: Trainer) -> None:
     name = trainer.losses
     for run in runs:
         expect_checkable(run.problem)
-        expected = run.expected.losses
-        expect(len(run.losses) == len(expected),
-               f"{run.where}, {name} has {len(run.losses)} entries instead of {len(expected)}, "
-               "so its values cannot match: record one loss per epoch.")
-        for epoch, (got, want) in enumerate(zip(run.losses, expected)):
+        expect(run.losses_type == "list", _not_a_list(run, name))
+        expect(bool(run.losses), _count_sentence(run, trainer))
+        if run.sets_start_itself:
+            start = (f"w = {run.scenario.w0:g}, b = {run.scenario.b0:g}" if run.public
+                     else "the test set")
+            raise Fail(f"{run.where}, {name}[0] is the loss at w = {NOTEBOOK_START[0]:g}, "
+                       f"b = {NOTEBOOK_START[1]:g}, not at the start values {start}: "
+                       f"`{trainer.function}` sets `w` and `b` itself, so it ignores the values "
+                       "they hold when it is called. Set them in the cell, outside the function.")
+        if run.per_batch and _matches(run.losses, run.judged.batch_losses):
+            continue  # the loss of each batch, recorded right: the record check names it
+        judged = run.judged.losses if run.updates_right else run.judged.losses[:1]
+        for epoch, (got, want) in enumerate(zip(run.per_epoch_losses, judged)):
             if close(got, want, LOSS_RTOL, ATOL):
                 continue
             values = (f"is {fmt(got)} but should be {fmt(want)}" if run.public
                       else "differs from the reference's")
-            raise Fail(f"{run.where}, {name}[{epoch}] {values}: " + _loss_hint(run, epoch))
+            raise Fail(f"{run.where}, {name}[{epoch}] {values}: "
+                       + _loss_hint(run, epoch, trainer))
 
 
-def _loss_hint(run: Run, epoch: int) -> str:
-    after_update = run.expected.losses[1:]
-    if run.losses[:len(after_update)] and all(
-            close(got, want, LOSS_RTOL, ATOL) for got, want in zip(run.losses, after_update)):
+def _matches(got, want) -> bool:
+    return len(got) == len(want) and all(close(g, v, LOSS_RTOL, ATOL) for g, v in zip(got, want))
+
+
+def _loss_hint(run: Run, epoch: int, trainer: Trainer) -> str:
+    after_update = run.judged.losses[1:]
+    if run.per_epoch_losses[:len(after_update)] and all(
+            close(got, want, LOSS_RTOL, ATOL)
+            for got, want in zip(run.per_epoch_losses, after_update)):
         return "you record the loss after the epoch's updates; record it before them."
+    if epoch == 0 and run.scenario.from_notebook and trainer.batch_size != 1:
+        return ("the first entry is the loss on all of X and Y before any update, at "
+                "w = -15, b = -10: set w and b back to them in your cell, before training.")
     if epoch == 0:
         return ("the first entry is the loss on all of X and Y before any update, with the "
-                "start values of w and b.")
-    return ("the first epochs differ, so check the updates: one per batch from trainloader, "
-            "`w.data = w.data - lr * w.grad.data`, and zeroing the gradients after each update.")
+                "start values of w and b: `criterion(forward(X), Y).item()`.")
+    return ("record the loss on all of X and Y, `criterion(forward(X), Y).item()`, at the "
+            "start of each epoch.")
+
+
+def _updates_sentence(run: Run) -> str:
+    """Why a run ends at the wrong parameters: divergence when the loss grew, else where."""
+    judged = run.judged
+    ends = (f"at w = {fmt(run.w)}, b = {fmt(run.b)} instead of w = {fmt(judged.w)}, "
+            f"b = {fmt(judged.b)}" if run.public else "elsewhere than the reference's w, b")
+    return run.divergence or (
+        f"{run.where}, training ends {ends}: make one update per batch, in the order "
+        "trainloader serves them (no shuffling), with that batch's x and y: "
+        "`w.data = w.data - lr * w.grad.data` (the same for b), then zero both gradients.")
 
 
 def check_final_parameters(runs: list[Run], trainer: Trainer) -> None:
     for run in runs:
         expect_checkable(run.problem)
-        want_w, want_b = run.expected.w, run.expected.b
-        values = (f"at w = {fmt(run.w)}, b = {fmt(run.b)} instead of w = {fmt(want_w)}, "
-                  f"b = {fmt(want_b)}" if run.public else "elsewhere than the reference's w, b")
-        expect(close(run.w, want_w, PARAMETER_RTOL, ATOL)
-               and close(run.b, want_b, PARAMETER_RTOL, ATOL),
-               f"{run.where}, training ends {values}: make one update per batch of trainloader "
-               "and zero both gradients after each update.")
+        expect(run.updates_right, _updates_sentence(run))
 
 
 def check_converges(runs: list[Run]) -> None:
     run = next(run for run in runs if run.scenario.id == CONVERGENCE_SCENARIO)
     expect_checkable(run.problem)
-    expect(close(run.w, 1.0, 0.0, CONVERGENCE_TOLERANCE)
-           and close(run.b, -1.0, 0.0, CONVERGENCE_TOLERANCE),
-           f"{run.where}, training ends at w = {fmt(run.w)}, b = {fmt(run.b)}; it should get "
-           "within 0.1 of the line's slope 1 and bias -1.")
+    if close(run.w, 1.0, 0.0, CONVERGENCE_TOLERANCE) and close(run.b, -1.0, 0.0,
+                                                                CONVERGENCE_TOLERANCE):
+        return
+    if not run.updates_right:
+        raise Fail(_updates_sentence(run))
+    raise Fail(f"{run.where}, training ends at w = {fmt(run.w)}, b = {fmt(run.b)}; it should "
+               "get within 0.1 of the line's slope 1 and bias -1.")
 
 
 def check_batch_size(runs: list[Run], batch_size: int) -> None:

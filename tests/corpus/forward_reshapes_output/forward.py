@@ -1,0 +1,2 @@
+def forward(x):
+    return (w * x + b).view(-1)

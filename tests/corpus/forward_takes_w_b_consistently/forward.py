@@ -1,0 +1,2 @@
+def forward(x, w, b):
+    return w * x + b
