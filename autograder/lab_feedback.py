@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 
+from . import lab
 from .evidence import MALFORMED, Evidence
 from .graders.observations import number, problem_of, section_problem, type_of
 from .lab import SURFACE_PATH
@@ -26,11 +27,8 @@ LAB_TITLE = "Mini-batch gradient descent lab"
 PLOTS_NOTE = ("Plots show your notebook's own run on the notebook's data (10 epochs from "
               "w = -15, b = -10) beside the reference run on the same data. The hidden tests "
               "use other data and other start values; they are described here, never shown.")
-PART_TITLES = {
-    "forward": "Task 1: `forward(x)`",
-    "dataloader_loop": "Task 2: `train_model_SGD` (the DataLoader loop)",
-    "batch20_trainer": "Task 3: `my_train_model`, mini-batch gradient descent with batch size 20",
-}
+PART_TITLES = lab.PART_TITLES
+"""Each part's title, as the notebook's text names the task (and stubs and graders do)."""
 TRAINER_NAMES = {"dataloader_loop": "stochastic gradient descent (batch size 1)",
                  "batch20_trainer": "mini-batch gradient descent (batch size 20)"}
 

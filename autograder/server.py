@@ -36,6 +36,9 @@ from .pool import UNCONFINED, engine_version, peer
 
 HEARTBEAT_SECONDS = 1.0
 """How often an idle server says it is alive: the pool takes a silent server for stuck."""
+VERSION = engine_version()
+"""The code this server runs, read when it started: a server kept up for hours must not
+describe code changed on disk since as its own."""
 
 
 def _run_box(request: dict, scratch: str) -> None:
@@ -68,7 +71,7 @@ def _send(message: dict) -> None:
 def _ready(confined: bool) -> dict:
     """The first word: how boxes are confined, the code this runs and who to end if stuck."""
     return {"ready": sandbox.describe() if confined else UNCONFINED,
-            "version": engine_version(), "pid": os.getpid()}
+            "version": VERSION, "pid": os.getpid()}
 
 
 def _start(confined: bool, warm_up: bool = True) -> bool:

@@ -34,7 +34,7 @@ TESTS_DIR = Path(__file__).resolve().parent
 REDTEAM_DIR = TESTS_DIR / "redteam"
 PARTS = ("forward", "dataloader_loop", "batch20_trainer")
 HONEST = ("correct_source_solution", "forward_no_bias")
-"""The honest class every attacker is graded with, from tests/corpus/ (10/10 and 8.5/10)."""
+"""The honest class every attacker is graded with, from tests/corpus/ (10/10 and 9/10)."""
 LISTEN_PORTS = range(47651, 47656)
 GRADESCOPE_RESULTS = Path("/autograder/results/results.json")
 OUTPUTS = ("grades.json", "grades.csv", "feedback")

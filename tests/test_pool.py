@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 CASES = {case.name: case for case in load_cases()}
 QUICK = EngineSettings(jobs=2, cell_seconds=3, probe_seconds=3, submission_seconds=60,
                        secret_file=Path(tempfile.gettempdir()) / "autograder-test-secret")
-HONEST = {"correct_source_solution": 10, "forward_no_bias": 8.5, "loss_recorded_per_batch": 7.5}
+HONEST = {"correct_source_solution": 10, "forward_no_bias": 9, "loss_recorded_per_batch": 9}
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 Each case in tests/redteam/<attack>/ is one attack from issues 7 and 8, written as a student who
 has read this repository would write it, inside a notebook cell whose failure is silent. Each
 test grades it with `python -m autograder grade` in a throwaway copy of the course, beside two
-honest students (tests/corpus/correct_source_solution: 10/10, forward_no_bias: 8.5/10), and
+honest students (tests/corpus/correct_source_solution: 10/10, forward_no_bias: 9/10), and
 asserts, all at once so a failure shows every effect of the attack:
 
 - every student has exactly one record: the honest ones exactly their corpus grade, the

@@ -55,7 +55,7 @@ def test_second_run_reuses_every_kept_run(submitted):
     second = grade(submitted)
     assert (first.reused, second.reused) == (0, 2)
     assert reports(second) == reports(first)
-    assert [result.score for result in first.results] == [10, 8.5]
+    assert [result.score for result in first.results] == [10, 9]
 
 
 def test_changed_notebook_runs_again(submitted):

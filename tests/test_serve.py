@@ -23,20 +23,23 @@ pytestmark = pytest.mark.slow
 CASES = {case.name: case for case in load_cases()}
 QUICK = EngineSettings(jobs=2, cell_seconds=3, probe_seconds=3, submission_seconds=60,
                        secret_file=Path(tempfile.gettempdir()) / "autograder-test-secret")
-HONEST = {"correct_source_solution": 10, "forward_no_bias": 8.5}
+HONEST = {"correct_source_solution": 10, "forward_no_bias": 9}
 KEEP_UP = "import sys; from pathlib import Path; from autograder.pool import keep_server_up; " \
           "sys.exit(keep_server_up(True, Path(sys.argv[1])))"
 
 
 @pytest.fixture
-def served():
+def served(request):
     """A kept-up server listening in a folder others may pass through (as a course folder may
-    be); stopped with Ctrl-C (SIGINT) afterwards."""
+    be), running a copy of the engine's code there; stopped with Ctrl-C (SIGINT) afterwards."""
     home = Path(tempfile.mkdtemp(prefix="autograder-serve-"))
     home.chmod(0o711)
+    shutil.copytree(Path(pool.__file__).parent, home / "code" / "autograder",
+                    ignore=shutil.ignore_patterns("__pycache__"))
     path = home / "serve" / "socket"
+    env = dict(os.environ, PYTHONPATH=str(home / "code"))
     process = subprocess.Popen([sys.executable, "-c", KEEP_UP, str(path)],
-                               stdout=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, text=True, env=env)
     assert "Grading server ready" in process.stdout.readline()
     pool.stop_servers()
     yield path
@@ -75,6 +78,16 @@ def test_server_of_other_code_is_not_used(served, submitted, monkeypatch, capfd)
     assert scores(submitted, replace(QUICK, server_socket=served)) == HONEST
     assert not pool.warm_server(True, served).served
     assert "not using the grading server" in capfd.readouterr().err
+
+
+def test_server_describes_the_code_it_runs_not_the_files_on_disk(served, submitted, capfd):
+    """Is a kept-up server whose files changed on disk after it started still taken for the code
+    it runs (the grader's, here), not for the changed files?"""
+    engine_file = served.parent.parent / "code" / "autograder" / "lab.py"
+    engine_file.write_text(engine_file.read_text() + "# changed after the server started\n")
+    assert scores(submitted, replace(QUICK, server_socket=served)) == HONEST
+    assert pool.warm_server(True, served).served
+    assert "not using the grading server" not in capfd.readouterr().err
 
 
 def test_second_server_at_the_same_place_is_refused(served):
