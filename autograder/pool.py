@@ -253,6 +253,8 @@ def warm_server(confined: bool, served_at: Path | None = None) -> Server:
 def keep_server_up(confined: bool, path: Path) -> int:
     """`python -m autograder serve`: keep a warm server listening at `path` until interrupted;
     grading runs of this user connect to it instead of starting their own."""
+    for signum in (signal.SIGINT, signal.SIGTERM):  # a shell's background job ignores SIGINT
+        signal.signal(signum, signal.default_int_handler)
     if Server.connect(path, confined) is not None:
         raise GradingError(f"A grading server already answers at {path}.")
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)

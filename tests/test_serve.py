@@ -38,8 +38,10 @@ def served(request):
                     ignore=shutil.ignore_patterns("__pycache__"))
     path = home / "serve" / "socket"
     env = dict(os.environ, PYTHONPATH=str(home / "code"))
+    # Started as a shell's background job is, with SIGINT ignored: Ctrl-C must still stop it.
     process = subprocess.Popen([sys.executable, "-c", KEEP_UP, str(path)],
-                               stdout=subprocess.PIPE, text=True, env=env)
+                               stdout=subprocess.PIPE, text=True, env=env,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     assert "Grading server ready" in process.stdout.readline()
     pool.stop_servers()
     yield path
