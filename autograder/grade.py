@@ -30,6 +30,7 @@ from .program import assemble, read_notebook
 from .results import CheckResult, PartResult, Status, SubmissionResult
 from .scenarios import draw_scenarios, keep_answers
 from .secret import course_secret, kept_answers_file
+from .serving import UNCONFINED
 from .settings import EngineSettings
 
 MALFORMED_SHOWN = 3
@@ -204,7 +205,7 @@ def grade_submissions(submissions: list[Submission], *, settings: EngineSettings
                                         seconds[case.key], notes.get(case.key))
         except Exception as error:  # noqa: BLE001 - see _grader_failed
             results[case.key] = _grader_failed(submission, assignment, error)
-    confinement = sandbox.describe() if settings.confined else pool.UNCONFINED
+    confinement = sandbox.describe() if settings.confined else UNCONFINED
     return Grading([replace(results[submission.student], sandbox=confinement,
                             scenarios=scenarios.draw_id)
                     for submission in submissions], reused=len(cases) - len(jobs))

@@ -20,7 +20,6 @@ import select
 import shutil
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import time
@@ -31,9 +30,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import sandbox
-from .answers import code_version
 from .errors import GradingError
 from .evidence import read_json_file
+from .serving import UNCONFINED, engine_version, peer
 from .settings import EngineSettings
 
 STARTUP_SECONDS = 120.0
@@ -51,22 +50,6 @@ readable in /proc/self/environ, so no token of the grader's may be in it."""
 MAX_LINE_BYTES = 1 << 16
 WORKER_ENDS = ("ok", "timeout")
 SERVER_LOST = "lost: the grading server stopped twice while running it"
-UNCONFINED = "none (--no-sandbox)"
-"""How a server that confines nothing describes its boxes."""
-
-
-def engine_version() -> str:
-    """A digest of the engine's code: a kept-up server is used only by the code it runs."""
-    return code_version(sorted(Path(__file__).parent.glob("*.py")))
-
-
-def peer(connection: socket.socket) -> tuple[int, int]:
-    """The process and the user at the other end of a Unix socket, as the kernel says."""
-    pid, uid, _ = struct.unpack("3i", connection.getsockopt(
-        socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")))
-    return pid, uid
-
-
 def server_environment() -> dict[str, str]:
     """What a server keeps of this process's environment (SERVER_ENVIRONMENT), headless."""
     env = {name: value for name, value in os.environ.items()

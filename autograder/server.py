@@ -32,7 +32,7 @@ import matplotlib.pyplot  # noqa: F401
 import torch.utils.data  # noqa: F401  (warm: torch, and the DataLoader the lab uses)
 
 from . import sandbox, worker
-from .pool import UNCONFINED, engine_version, peer
+from .serving import UNCONFINED, engine_version, peer
 
 HEARTBEAT_SECONDS = 1.0
 """How often an idle server says it is alive: the pool takes a silent server for stuck."""
