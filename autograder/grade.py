@@ -135,8 +135,8 @@ def grade_submissions(submissions: list[Submission], *, settings: EngineSettings
     assignment = assignment or load_assignment()  # a damaged course stops before any box starts
     # Started now, to warm up while we read; a single submission skips the class's warm-up.
     pool.start_server(settings.confined, settings.server_socket, warm_up=len(submissions) > 1)
-    scenarios = draw_scenarios(course_secret(settings.secret_file),
-                               kept_answers_file(settings.secret_file))
+    answers_file = kept_answers_file(settings.secret_file)
+    scenarios = draw_scenarios(course_secret(settings.secret_file), answers_file)
     plan = scenarios.probe_plan()
     probe_ids = {item["part"]: [probe["id"] for probe in item["probes"]] for item in plan["parts"]}
     helpers = tuple(assignment.helper_files())
@@ -196,7 +196,7 @@ def grade_submissions(submissions: list[Submission], *, settings: EngineSettings
             jobs.append(pool.Job(submission.student, request, helpers))
         pool.run_jobs(jobs, settings, root, finished)
         checks = judge(cases, assignment)
-        keep_answers(kept_answers_file(settings.secret_file))
+        keep_answers(answers_file)  # the graders may have asked new ones
 
     for case in cases:
         submission = by_student[case.key]

@@ -50,6 +50,8 @@ readable in /proc/self/environ, so no token of the grader's may be in it."""
 MAX_LINE_BYTES = 1 << 16
 WORKER_ENDS = ("ok", "timeout")
 SERVER_LOST = "lost: the grading server stopped twice while running it"
+
+
 def server_environment() -> dict[str, str]:
     """What a server keeps of this process's environment (SERVER_ENVIRONMENT), headless."""
     env = {name: value for name, value in os.environ.items()
@@ -213,8 +215,8 @@ _servers: dict[bool, Server] = {}
 
 def start_server(confined: bool, served_at: Path | None = None, warm_up: bool = True) -> Server:
     """The process's warm server: the kept-up one at `served_at` if one answers there, else one
-    of its own (`warm_up`: see server._warm_up), started on first use and kept for later grading
-    runs; it imports torch while the caller goes on (see `wait_until_started`)."""
+    of its own (`warm_up`: see worker.load_optimizers), started on first use and kept for later
+    grading runs; it imports torch while the caller goes on (see `wait_until_started`)."""
     server = _servers.get(confined)
     if server is None or server.ended:
         server = served_at and Server.connect(served_at, confined)
