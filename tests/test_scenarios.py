@@ -123,6 +123,13 @@ def test_kept_answers_spare_later_runs_torch_and_change_nothing(tmp_path):
     assert {**again, "torch": True} == first
 
 
+def test_notebook_seed_is_the_references():
+    """scenarios.py names the notebook's seed without importing the reference (and torch)."""
+    from solutions import reference
+    assert drawing.NOTEBOOK_SEED == reference.SEED
+    assert drawing.NOTEBOOK_DATA.lists()[0] == reference.make_data()[0].tolist()
+
+
 def test_answers_of_another_version_are_computed_again(tmp_path):
     """Are answers kept by other code (another reference, scenarios or torch) ignored?"""
     kept = tmp_path / "secret.answers.json"
