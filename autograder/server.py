@@ -18,6 +18,7 @@ runs: once warm, it prints its first word, then forks a fresh server for each gr
 connects to the Unix socket, speaking the same protocol there. Only its own user may connect.
 """
 
+import gc
 import json
 import os
 import select
@@ -31,7 +32,7 @@ import IPython.core.inputtransformer2  # noqa: F401  (warm: worker uses it for m
 import matplotlib.pyplot  # noqa: F401
 import torch.utils.data  # noqa: F401  (warm: torch, and the DataLoader the lab uses)
 
-from . import sandbox, worker
+from . import linux, sandbox, worker
 from .serving import UNCONFINED, engine_version, peer
 
 HEARTBEAT_SECONDS = 1.0
@@ -82,7 +83,18 @@ def _start(confined: bool, warm_up: bool = True) -> bool:
     problem = _self_test(confined)
     if problem:
         _send({"unavailable": problem})
-    return problem is None
+        return False
+    _settle_for_forks()
+    return True
+
+
+def _settle_for_forks() -> None:
+    """Make the warm process cheap to fork, which each box does several times (7 forks a
+    submission). Every object made so far is moved out of the garbage collector's reach, so a
+    fork's collections never write to, and so copy, the pages holding them; and the memory is
+    backed by huge pages where the kernel allows."""
+    gc.freeze()
+    linux.collapse_into_huge_pages()
 
 
 def serve(confined: bool, warm_up: bool) -> None:

@@ -2,7 +2,10 @@
 submissions it was running, which are run once more on a fresh server."""
 
 import os
+import re
 import signal
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -11,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from autograder import pool
-from autograder.examples import load_cases
+from autograder.examples import CORPUS_DIR, ExampleCase, load_cases
 from autograder.grade import discover, grade_submissions
 from autograder.settings import EngineSettings
 
@@ -90,3 +93,42 @@ def test_garbage_from_the_server_is_not_trusted(submitted, capfd):
     results = grade_while(submitted, babble)
     assert_everyone_graded_honestly(results)
     assert "not its protocol" in capfd.readouterr().err
+
+
+def test_boxes_fork_from_a_settled_server(tmp_path):
+    """The warm server moves its objects out of the garbage collector's reach before any box
+    forks from it (a fork's collections would otherwise copy every page they visit): a cell of
+    the notebook sees them frozen. The extra cell prints; its output is kept with the run."""
+    probe_cell = "import gc\nprint('frozen objects:', gc.get_freeze_count())\n"
+    case = ExampleCase("settled", CORPUS_DIR / "correct_source_solution", "settled", {}, {},
+                       {"extra_cells": [{"after": "forward", "source": probe_cell}]}, None)
+    case.write_submission(tmp_path / "submitted")
+    grading = grade_submissions(discover([tmp_path / "submitted"]), settings=QUICK,
+                                work_dir=tmp_path / "work")
+    assert grading.results[0].score == 10
+    output = (tmp_path / "work" / "settled" / "evidence" / "output.txt").read_text()
+    frozen = int(output.split("frozen objects:")[1].split()[0])
+    assert frozen > 100_000  # torch, matplotlib and the engine: every object the server made
+
+
+def test_huge_pages_back_the_warm_memory_where_the_kernel_allows():
+    """`linux.collapse_into_huge_pages` puts private memory into 2 MiB pages: forking then
+    copies one page-table entry for each instead of 512."""
+    try:
+        mode = Path("/sys/kernel/mm/transparent_hugepage/enabled").read_text()
+    except OSError:
+        pytest.skip("this kernel has no transparent huge pages")
+    kernel = tuple(int(part) for part in re.findall(r"\d+", os.uname().release)[:2])
+    if "[never]" in mode or kernel < (6, 1):
+        pytest.skip(f"huge pages cannot be asked for here (kernel {os.uname().release}, "
+                    f"transparent huge pages {mode.strip()})")
+    code = ("from autograder import linux\n"
+            "memory = bytearray(64 << 20)\n"
+            "print(linux.collapse_into_huge_pages())\n"
+            "print(open('/proc/self/smaps_rollup').read())\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=Path(pool.__file__).parent.parent).stdout
+    collapsed, rollup = out.split("\n", 1)
+    assert int(collapsed) >= 32 << 20
+    huge_kib = int(rollup.split("AnonHugePages:")[1].split()[0])
+    assert huge_kib >= 32 << 10
