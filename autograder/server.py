@@ -30,6 +30,7 @@ from pathlib import Path
 
 import IPython.core.inputtransformer2  # noqa: F401  (warm: worker uses it for magics)
 import matplotlib.pyplot  # noqa: F401
+import numpy.random  # noqa: F401  (warm: worker.prepare seeds it)
 import torch.utils.data  # noqa: F401  (warm: torch, and the DataLoader the lab uses)
 
 from . import linux, sandbox, worker

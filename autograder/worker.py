@@ -209,13 +209,21 @@ def load_optimizers() -> None:
 
 
 def prepare(program: dict, scratch_dir: Path, no_draw: list[str]) -> None:
-    """Set the process up as a headless notebook whose figures are never drawn."""
+    """Set the process up as a headless notebook whose figures are never drawn, whose random
+    numbers are the same on every run: torch seeds itself with a fixed number when imported;
+    Python's and NumPy's generators are seeded here, else a notebook that draws from them
+    without a seed of its own would get other numbers on each re-grade."""
+    import random
+
     import matplotlib.pyplot as plt
+    import numpy.random
     import torch
 
     if any("optim" in cell["source"] for cell in program["cells"]):
         load_optimizers()  # a no-op where the server has done it for its class
     torch.set_num_threads(1)
+    random.seed(0)
+    numpy.random.seed(0)
     sys.path.insert(0, str(scratch_dir))
     plt.show = lambda *args, **kwargs: plt.close("all")
     for dotted in no_draw:

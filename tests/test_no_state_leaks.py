@@ -1,6 +1,7 @@
 """No state leaks between submissions: whatever one submission changes in its process (globals,
-monkeypatches, modules, environment, files, torch's random state, matplotlib's settings and
-figures), the next one graded by the same warm server starts from what it would see alone."""
+monkeypatches, modules, environment, files, the random state of torch, NumPy and Python,
+matplotlib's settings and figures), the next one graded by the same warm server starts from what
+it would see alone."""
 
 import json
 import tempfile
@@ -18,7 +19,7 @@ ONE_AT_A_TIME = EngineSettings(jobs=1, cell_seconds=3, probe_seconds=3, submissi
                                secret_file=Path(tempfile.gettempdir()) / "autograder-test-secret")
 
 LOOK = r'''
-import builtins, json, os, sys
+import builtins, json, os, random, sys
 import matplotlib, matplotlib.pyplot as plt, numpy, torch
 seen = {
     "builtin": hasattr(builtins, "LEAKED"), "global": "LEAKED" in globals(),
@@ -26,7 +27,7 @@ seen = {
     "item_patched": torch.tensor(2.0).item() != 2.0,
     "module": "leaked_module" in sys.modules, "environment": "LEAKED" in os.environ,
     "torch_seed": torch.initial_seed(), "torch_draw": torch.rand(3).tolist(),
-    "numpy_draw": numpy.random.get_state()[1][:3].tolist(),
+    "numpy_draw": numpy.random.get_state()[1][:3].tolist(), "python_draw": random.random(),
     "linewidth": matplotlib.rcParams["lines.linewidth"], "figures": plt.get_fignums(),
     "files": sorted(name for name in ("/tmp/leaked.txt", "leaked.txt", "/scratch/leaked.txt")
                     if os.path.exists(name)),
@@ -35,7 +36,7 @@ print("SEEN " + json.dumps(seen))
 '''
 
 POLLUTE = r'''
-import builtins, os, sys, types
+import builtins, os, random, sys, types
 import matplotlib, matplotlib.pyplot as plt, numpy, torch
 builtins.LEAKED = LEAKED = "from the submission before"
 torch.allclose = lambda *args, **kwargs: True
@@ -44,6 +45,7 @@ sys.modules["leaked_module"] = types.ModuleType("leaked_module")
 os.environ["LEAKED"] = "1"
 torch.manual_seed(12345)
 numpy.random.seed(12345)
+random.seed(12345)
 matplotlib.rcParams["lines.linewidth"] = 9.0
 plt.figure()
 for name in ("/tmp/leaked.txt", "leaked.txt"):
