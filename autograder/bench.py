@@ -15,6 +15,7 @@ issue's targets. Only figures from one run compare: this machine's speed drifts 
 """
 
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -32,6 +33,8 @@ from pathlib import Path
 
 from .assignment import REPO_ROOT, load_assignment
 from .examples import CORPUS_DIR, DEFAULT_BASE, ExampleCase, load_cases
+from .scenarios import draw_scenarios
+from .secret import course_secret, kept_answers_file
 
 EXCLUDED_FAULTS = {
     "fault_infinite_loop_in_sgd": "never returns: a run would measure the time limit, not grading",
@@ -43,8 +46,10 @@ EXCLUDED_FAULTS = {
 KINDS = ("correct", "mistake", "cheat", "fault")
 """Kinds of corpus case, by name prefix; a case of no other kind is a mistake."""
 SECRET = "secret"
-"""The benchmark draws its hidden scenarios from a secret of its own, beside its notebooks: the
-course's secret is never made or used by timing."""
+BENCH_SECRET = hashlib.sha256(b"autograder benchmark").hexdigest()
+"""The benchmark draws its hidden scenarios from a fixed secret of its own, written beside its
+notebooks: every run asks the same questions (a hidden run's epochs change what grading costs),
+and the course's secret is never made or used by timing."""
 SAMPLE_SECONDS = 0.2
 """Reading every process's PSS takes milliseconds each: sampled often, it would slow what it
 measures."""
@@ -110,6 +115,15 @@ def build_submissions(folder: Path, n: int, cases: list[ExampleCase]) -> list[Pa
 
 
 # --- measuring a process tree --------------------------------------------------------------------
+
+def write_secret(path: Path) -> dict:
+    """Write the benchmark's secret and keep the answers to what it draws beside it, as a
+    course's first grading run does; returns the draw's name and its hidden runs' epochs."""
+    path.write_text(BENCH_SECRET + "\n")
+    scenarios = draw_scenarios(course_secret(path), kept_answers_file(path))
+    return {"draw": scenarios.draw_id,
+            "epochs": {scenario.id: scenario.epochs for scenario in scenarios.training}}
+
 
 def tree_memory_bytes(root: int) -> int:
     """Proportional set size (PSS) summed over `root` and all its descendants: a page that forks
@@ -299,11 +313,13 @@ def run_bench(options: Options) -> dict:
     step(f"building {options.n} submissions from {len(cases)} corpus cases "
          f"({len(excluded)} left out)")
     notebooks = build_submissions(work / "submitted", options.n, cases)
+    draw = write_secret(work / SECRET)
     stock_n = min(options.stock_n, options.n)
     results: dict = {"options": {"n": options.n, "jobs": options.jobs, "stock_n": stock_n,
                                  "sizes": list(options.sizes), "repeats": options.repeats},
                      "machine": {"cpus": os.cpu_count(), "load_at_start": os.getloadavg()},
-                     "cases": {"cycled": [case.name for case in cases], "excluded": excluded}}
+                     "cases": {"cycled": [case.name for case in cases], "excluded": excluded},
+                     "hidden_scenarios": draw}
 
     one_path = work / "one" / "one.ipynb"
     one_path.parent.mkdir(parents=True)
@@ -406,7 +422,10 @@ def report(results: dict) -> str:
         verdict = {True: "PASS", False: "FAIL", None: "n/a "}[target["passed"]]
         lines.append(f"  {verdict}  {target['target']}: {target['value']}")
     load = results["machine"]
-    lines += ["", f"excluded cases: {', '.join(sorted(results['cases']['excluded']))}",
+    hidden = results["hidden_scenarios"]
+    lines += ["", f"hidden scenarios: draw {hidden['draw']}, epochs "
+              + ", ".join(f"{name} {epochs}" for name, epochs in hidden["epochs"].items()),
+              f"excluded cases: {', '.join(sorted(results['cases']['excluded']))}",
               f"load average (1, 5, 15 min) at start {_load(load['load_at_start'])}, at end "
               f"{_load(load['load_at_end'])} on {load['cpus']} CPUs; "
               f"bench took {results['duration_s'] / 60:.1f} min"]

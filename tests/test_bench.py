@@ -87,3 +87,13 @@ def test_floor_runs_the_code_not_a_stub(tiny_run):
     assert "-correct_" in first["notebook"]
     assert first["errors"] == 0
     assert tiny_run["stock"]["cells_raising"] == 0
+
+
+def test_every_run_asks_the_same_hidden_questions(tmp_path):
+    """The benchmark's secret is fixed, so two runs time the same hidden runs (their epochs
+    change what grading costs), and its answers are kept beside it, as after a course's first
+    grading run."""
+    first, second = (bench.write_secret(tmp_path / name) for name in ("first", "second"))
+    assert first == second
+    assert 2 <= first["epochs"]["other_data"] <= 4
+    assert (tmp_path / "first.answers.json").exists()
