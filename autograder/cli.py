@@ -118,11 +118,12 @@ def run_grade(paths: list[Path], *, settings: EngineSettings, work_dir: Path,
               example_page: bool = False) -> int:
     """Grade, write the requested outputs, print the table and a summary line; with
     `example_page` (the demo), end by naming the class report and one student's page."""
-    from . import class_report, feedback, lab_feedback, report
+    from . import pool, report
+    from .assignment import load_assignment
     from .discover import find_submissions
-    from .grade import grade_submissions
     from .untrusted import clean_text
 
+    started = time.monotonic()
     missing = [str(path) for path in paths if not path.exists()]
     if missing:
         raise GradingError(f"No such file or folder: {', '.join(missing)}")
@@ -133,10 +134,17 @@ def run_grade(paths: list[Path], *, settings: EngineSettings, work_dir: Path,
     submissions = found.submissions
     if not submissions:
         raise GradingError(f"No notebooks found under {', '.join(map(str, paths))}.")
-    started = time.monotonic()
+    assignment = load_assignment()  # a damaged course stops here, before any box starts
+    # Importing torch in the server is the longest wait of a small grading run: it starts
+    # before the grader's own heavier imports (pytest, NumPy, the pages).
+    pool.start_server_for(settings, len(submissions))
+
+    from . import class_report, feedback, lab_feedback
+    from .grade import grade_submissions
+
     progress = report.Progress(len(submissions), "grading")
-    grading = grade_submissions(submissions, settings=settings, on_progress=progress.step,
-                                work_dir=work_dir, rerun=rerun)
+    grading = grade_submissions(submissions, settings=settings, assignment=assignment,
+                                on_progress=progress.step, work_dir=work_dir, rerun=rerun)
     progress.close()
     results = grading.results
     print(report.table(results))

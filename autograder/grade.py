@@ -133,8 +133,7 @@ def grade_submissions(submissions: list[Submission], *, settings: EngineSettings
     """
     settings = settings or EngineSettings()
     assignment = assignment or load_assignment()  # a damaged course stops before any box starts
-    # Started now, to warm up while we read; a single submission skips the class's warm-up.
-    pool.start_server(settings.confined, settings.server_socket, warm_up=len(submissions) > 1)
+    pool.start_server_for(settings, len(submissions))  # warms up while we read (if not yet)
     answers_file = kept_answers_file(settings.secret_file)
     scenarios = draw_scenarios(course_secret(settings.secret_file), answers_file)
     plan = scenarios.probe_plan()

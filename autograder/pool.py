@@ -224,6 +224,12 @@ def start_server(confined: bool, served_at: Path | None = None, warm_up: bool = 
     return server
 
 
+def start_server_for(settings: EngineSettings, submissions: int) -> Server:
+    """`start_server` for a grading run of `submissions` notebooks: a single one skips the
+    class's warm-up."""
+    return start_server(settings.confined, settings.server_socket, warm_up=submissions > 1)
+
+
 def warm_server(confined: bool, served_at: Path | None = None) -> Server:
     """The process's warm server, once it is ready to start boxes."""
     try:

@@ -5,7 +5,7 @@ from functools import partial
 
 import pytest
 
-from autograder import grade
+from autograder import assignment, pool
 from autograder.assignment import NOTEBOOK_NAME, RELEASE_DIR, SOURCE_DIR, load_assignment
 from autograder.cli import main
 from autograder.errors import CourseError
@@ -51,9 +51,9 @@ def test_cli_stops_on_a_damaged_release_before_grading(course, tmp_path, monkeyp
     """Does `grade` with a damaged release exit 1 with one `error:` line and start no box?"""
     source, release = course
     (release / NOTEBOOK_NAME).write_text("{}")
-    monkeypatch.setattr(grade, "load_assignment", partial(load_assignment, source, release))
+    monkeypatch.setattr(assignment, "load_assignment", partial(load_assignment, source, release))
     started = []
-    monkeypatch.setattr(grade.pool, "start_server", lambda *args: started.append(args))
+    monkeypatch.setattr(pool, "start_server", lambda *args, **kwargs: started.append(args))
     notebook = tmp_path / "alice.ipynb"
     shutil.copy2(RELEASE_DIR / NOTEBOOK_NAME, notebook)
     code = main(["grade", "--secret", str(tmp_path / "secret"), "--work-dir",
