@@ -31,13 +31,14 @@ class KeptAnswers:
     def __init__(self, version: Callable[[], str]):
         self._version = version
         self._answers: dict[str, Any] = {}
-        self._unsaved = False
+        self._kept_in: set[Path] = set()
+        """Files known to hold every answer: saving to one again writes nothing."""
 
     def answer(self, question: list, compute: Callable[[], Any]) -> Any:
         key = json.dumps(question, sort_keys=True)
         if key not in self._answers:
             self._answers[key] = json.loads(json.dumps(compute()))  # kept as it will be read
-            self._unsaved = True
+            self._kept_in.clear()
         return self._answers[key]
 
     def load(self, path: Path) -> None:
@@ -49,10 +50,12 @@ class KeptAnswers:
         if (isinstance(kept, dict) and kept.get("version") == self._version()
                 and isinstance(kept.get("answers"), dict)):
             self._answers = {**kept["answers"], **self._answers}
+            if len(self._answers) == len(kept["answers"]):
+                self._kept_in.add(path)
 
     def save(self, path: Path) -> None:
-        """Keep every answer in `path` (owner-only), if any is new since the last load or save."""
-        if not self._unsaved:
+        """Keep every answer in `path` (owner-only), unless it is known to hold them all."""
+        if path in self._kept_in:
             return
         text = json.dumps({"version": self._version(), "answers": self._answers})
         umask = os.umask(0o077)
@@ -62,4 +65,4 @@ class KeptAnswers:
             return  # a folder we cannot write costs the next run its start-up, not this grade
         finally:
             os.umask(umask)
-        self._unsaved = False
+        self._kept_in.add(path)
