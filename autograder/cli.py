@@ -137,7 +137,7 @@ def run_grade(paths: list[Path], *, settings: EngineSettings, work_dir: Path,
     assignment = load_assignment()  # a damaged course stops here, before any box starts
     # Importing torch in the server is the longest wait of a small grading run: it starts
     # before the grader's own heavier imports (pytest, NumPy, the pages).
-    pool.start_server_for(settings, len(submissions))
+    pool.start_server_for(settings)
 
     from . import class_report, feedback, lab_feedback
     from .grade import grade_submissions

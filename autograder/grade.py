@@ -133,7 +133,7 @@ def grade_submissions(submissions: list[Submission], *, settings: EngineSettings
     """
     settings = settings or EngineSettings()
     assignment = assignment or load_assignment()  # a damaged course stops before any box starts
-    pool.start_server_for(settings, len(submissions))  # warms up while we read (if not yet)
+    pool.start_server_for(settings)  # imports torch while we read (if not started yet)
     answers_file = kept_answers_file(settings.secret_file)
     scenarios = draw_scenarios(course_secret(settings.secret_file), answers_file)
     plan = scenarios.probe_plan()

@@ -32,6 +32,7 @@ from pathlib import Path
 from . import sandbox
 from .errors import GradingError
 from .evidence import read_json_file
+from .program import uses_optimizers
 from .serving import UNCONFINED, engine_version, peer
 from .settings import EngineSettings
 
@@ -107,9 +108,8 @@ class Server:
         atexit.register(self.kill)
 
     @classmethod
-    def spawn(cls, confined: bool, warm_up: bool = True) -> "Server":
-        options = [] if warm_up else ["--no-warm-up"]
-        process = subprocess.Popen(server_command(confined, *options), env=server_environment(),
+    def spawn(cls, confined: bool) -> "Server":
+        process = subprocess.Popen(server_command(confined), env=server_environment(),
                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE)
 
         def end() -> None:
@@ -213,21 +213,20 @@ class Server:
 _servers: dict[bool, Server] = {}
 
 
-def start_server(confined: bool, served_at: Path | None = None, warm_up: bool = True) -> Server:
+def start_server(confined: bool, served_at: Path | None = None) -> Server:
     """The process's warm server: the kept-up one at `served_at` if one answers there, else one
-    of its own (`warm_up`: see worker.load_optimizers), started on first use and kept for later
-    grading runs; it imports torch while the caller goes on (see `wait_until_started`)."""
+    of its own, started on first use and kept for later grading runs; it imports torch while
+    the caller goes on (see `wait_until_started`)."""
     server = _servers.get(confined)
     if server is None or server.ended:
         server = served_at and Server.connect(served_at, confined)
-        server = _servers[confined] = server or Server.spawn(confined, warm_up)
+        server = _servers[confined] = server or Server.spawn(confined)
     return server
 
 
-def start_server_for(settings: EngineSettings, submissions: int) -> Server:
-    """`start_server` for a grading run of `submissions` notebooks: a single one skips the
-    class's warm-up."""
-    return start_server(settings.confined, settings.server_socket, warm_up=submissions > 1)
+def start_server_for(settings: EngineSettings) -> Server:
+    """`start_server` for a grading run with these settings."""
+    return start_server(settings.confined, settings.server_socket)
 
 
 def warm_server(confined: bool, served_at: Path | None = None) -> Server:
@@ -304,19 +303,25 @@ def _run_jobs(pending: deque[tuple[Job, int]], settings: EngineSettings, jobs_di
     tokens = (str(number) for number in itertools.count(1))
     running: dict[str, _Running] = {}
     server = warm_server(settings.confined, settings.server_socket) if pending else None
+
+    def start_boxes() -> None:
+        while pending and len(running) < settings.jobs:
+            job, attempt = pending.popleft()
+            token = next(tokens)
+            folder = jobs_dir / token
+            sandbox.prepare_job(folder, job.request, list(job.helpers))
+            running[token] = _Running(job, folder, attempt)
+            server.send({"job": token, "dir": str(folder), "limits": job.request["limits"],
+                         "optimizers": uses_optimizers(job.request["program"])})
+
     while pending or running:
         try:
-            while pending and len(running) < settings.jobs:
-                job, attempt = pending.popleft()
-                token = next(tokens)
-                folder = jobs_dir / token
-                sandbox.prepare_job(folder, job.request, list(job.helpers))
-                running[token] = _Running(job, folder, attempt)
-                server.send({"job": token, "dir": str(folder), "limits": job.request["limits"]})
+            start_boxes()
             for message in server.messages(timeout=0.2):
                 token = message.get("job")
                 if "end" in message and token in running:
                     done = running.pop(token)
+                    start_boxes()  # the next box runs while this one's evidence is read
                     on_finished(Finished(done.job, _worker_end(done), _seconds(done),
                                          done.folder / "out", done.attempt))
                     shutil.rmtree(done.folder, ignore_errors=True)  # its evidence was kept

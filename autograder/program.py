@@ -42,6 +42,12 @@ class Program:
                 "sections": [section.__dict__ for section in self.sections]}
 
 
+def uses_optimizers(program: dict) -> bool:
+    """Whether the program may build a torch optimizer: the first one built loads torch._dynamo
+    (about 2 s), which the server then loads once for every later box (see server.py)."""
+    return any("optim" in cell["source"] for cell in program["cells"])
+
+
 REFUSALS = {
     Refusal.MISSING: "The file could not be found.",
     Refusal.SYMLINK: "The file is a symbolic link, not a notebook: submit the .ipynb file itself.",

@@ -1,13 +1,13 @@
 """The warm fork server: a fresh interpreter that imports torch once and starts one confined box
-per submission (see `sandbox.py`). Run as `python -m autograder.server [--no-sandbox]
-[--no-warm-up]`;
+per submission (see `sandbox.py`). Run as `python -m autograder.server [--no-sandbox]`;
 `pool.py` speaks to it.
 
 It imports only the worker and the libraries the lab uses, never the graders or the reference,
 and it never reads a submission: the grader writes each job's request into the job's folder,
 which only that job's keeper reads. So no process forked from here holds anything of another
 student. Protocol, one JSON object per line:
-  stdin:  {"job": J, "dir": DIR, "limits": {...}} starts a job; {"kill": J} ends one early
+  stdin:  {"job": J, "dir": DIR, "limits": {...}, "optimizers": BOOL} starts a job (its program
+          may build a torch optimizer: see `worker.load_optimizers`); {"kill": J} ends one early
   stdout: first {"ready": DESCRIPTION} or {"unavailable": REASON}; then {"job": J, "end": HOW}
           when a job's keeper ended ("ok", "exit N", "killed by signal N"), and {"alive": true}
           each second it has nothing else to say. The keeper's own record of how the box ended
@@ -76,10 +76,8 @@ def _ready(confined: bool) -> dict:
             "version": VERSION, "pid": os.getpid()}
 
 
-def _start(confined: bool, warm_up: bool = True) -> bool:
-    """Warm up and test a box; say why not and return False where boxes cannot be made."""
-    if warm_up:  # for a class, where many build an optimizer; one submission does it itself
-        worker.load_optimizers()
+def _start(confined: bool) -> bool:
+    """Test a box; say why not and return False where boxes cannot be made."""
     sandbox.Cgroup.remove_stale()
     problem = _self_test(confined)
     if problem:
@@ -98,10 +96,10 @@ def _settle_for_forks() -> None:
     linux.collapse_into_huge_pages()
 
 
-def serve(confined: bool, warm_up: bool) -> None:
+def serve(confined: bool) -> None:
     """Serve the grading run that started this process, on stdin and stdout."""
     sandbox.die_with_parent(os.getppid())  # a grader that dies takes its boxes with it
-    if _start(confined, warm_up):
+    if _start(confined):
         _send(_ready(confined))
         _serve_jobs(confined)
 
@@ -111,6 +109,7 @@ def listen(confined: bool, path: str) -> None:
     listener_pid = os.getpid()
     sandbox.die_with_parent(os.getppid())  # ending `autograder serve` ends every served run
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C there ends this quietly
+    worker.load_optimizers()  # kept up for instant grading: no served run waits on it
     if not _start(confined):
         return
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -179,6 +178,8 @@ def _serve_jobs(confined: bool) -> None:
                         os.kill(running[message["kill"]], signal.SIGKILL)
                     continue
                 job = message["job"]
+                if message.get("optimizers") and worker.load_optimizers():
+                    _settle_for_forks()  # once: every later box inherits them
                 cgroup = sandbox.Cgroup.for_job(job)
                 if cgroup is not None:
                     cgroup.create(sandbox.Limits.from_request(message["limits"]))
@@ -192,4 +193,4 @@ if __name__ == "__main__":
     if "--listen" in arguments:
         listen("--no-sandbox" not in arguments, arguments[arguments.index("--listen") + 1])
     else:
-        serve("--no-sandbox" not in arguments, warm_up="--no-warm-up" not in arguments)
+        serve("--no-sandbox" not in arguments)

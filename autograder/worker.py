@@ -200,15 +200,19 @@ def _reports_timeout(path: Path) -> bool:
         return False
 
 
-def load_optimizers() -> None:
+def load_optimizers() -> bool:
     """Load what building the first torch optimizer loads lazily (torch._dynamo, about 2 s):
-    once, before the forks that would each load it again."""
+    in the server, once, before the boxes that would each load it again. False where it was
+    loaded already."""
+    if "torch._dynamo" in sys.modules:
+        return False
     import torch
 
     torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    return True
 
 
-def prepare(program: dict, scratch_dir: Path, no_draw: list[str]) -> None:
+def prepare(scratch_dir: Path, no_draw: list[str]) -> None:
     """Set the process up as a headless notebook whose figures are never drawn, whose random
     numbers are the same on every run: torch seeds itself with a fixed number when imported;
     Python's and NumPy's generators are seeded here, else a notebook that draws from them
@@ -219,8 +223,6 @@ def prepare(program: dict, scratch_dir: Path, no_draw: list[str]) -> None:
     import numpy.random
     import torch
 
-    if any("optim" in cell["source"] for cell in program["cells"]):
-        load_optimizers()  # a no-op where the server has done it for its class
     torch.set_num_threads(1)
     random.seed(0)
     numpy.random.seed(0)
@@ -255,7 +257,7 @@ def run_submission(program: dict, plan: dict, scratch: str, limits: dict) -> Non
     """Worker entry point, inside the submission's box (see sandbox.py), in its scratch folder
     with its limits set: run everything, write results."""
     scratch_dir = Path(scratch)
-    prepare(program, scratch_dir, limits["no_draw"])
+    prepare(scratch_dir, limits["no_draw"])
     run = NotebookRun(program, limits["cell_seconds"])
     sections = {section["start"]: section for section in program["sections"]}
     parts = {item["part"]: item for item in plan["parts"]}

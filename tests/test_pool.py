@@ -95,18 +95,38 @@ def test_garbage_from_the_server_is_not_trusted(submitted, capfd):
     assert "not its protocol" in capfd.readouterr().err
 
 
+def printed_by_extra_cell(tmp_path: Path, cells: dict[str, str]) -> dict[str, str]:
+    """Grade the correct solution once per student, each with its own extra cell after
+    `forward`; what each run printed (kept with the run), and each score."""
+    for student, cell in cells.items():
+        ExampleCase(student, CORPUS_DIR / "correct_source_solution", student, {}, {},
+                    {"extra_cells": [{"after": "forward", "source": cell}]},
+                    None).write_submission(tmp_path / "submitted")
+    grading = grade_submissions(discover([tmp_path / "submitted"]), settings=QUICK,
+                                work_dir=tmp_path / "work")
+    assert {result.student: result.score for result in grading.results} == dict.fromkeys(
+        cells, 10)
+    return {student: (tmp_path / "work" / student / "evidence" / "output.txt").read_text()
+            for student in cells}
+
+
+def test_the_server_loads_optimizers_once_for_the_programs_that_build_one(tmp_path):
+    """Building the first torch optimizer loads torch._dynamo (about 2 s): the server loads it
+    before the box of a program that mentions an optimizer, never for one that does not."""
+    pool.stop_servers()  # a fresh server: one that ran another test's optimizer has them
+    look = "import sys\nprint('dynamo loaded:', 'torch._dynamo' in sys.modules)\n"
+    printed = printed_by_extra_cell(tmp_path, {
+        "plain": look, "with_optimizer": look + "# torch.optim.SGD would go here\n"})
+    assert "dynamo loaded: False" in printed["plain"]
+    assert "dynamo loaded: True" in printed["with_optimizer"]
+
+
 def test_boxes_fork_from_a_settled_server(tmp_path):
     """The warm server moves its objects out of the garbage collector's reach before any box
     forks from it (a fork's collections would otherwise copy every page they visit): a cell of
     the notebook sees them frozen. The extra cell prints; its output is kept with the run."""
-    probe_cell = "import gc\nprint('frozen objects:', gc.get_freeze_count())\n"
-    case = ExampleCase("settled", CORPUS_DIR / "correct_source_solution", "settled", {}, {},
-                       {"extra_cells": [{"after": "forward", "source": probe_cell}]}, None)
-    case.write_submission(tmp_path / "submitted")
-    grading = grade_submissions(discover([tmp_path / "submitted"]), settings=QUICK,
-                                work_dir=tmp_path / "work")
-    assert grading.results[0].score == 10
-    output = (tmp_path / "work" / "settled" / "evidence" / "output.txt").read_text()
+    output = printed_by_extra_cell(tmp_path, {
+        "settled": "import gc\nprint('frozen objects:', gc.get_freeze_count())\n"})["settled"]
     frozen = int(output.split("frozen objects:")[1].split()[0])
     assert frozen > 100_000  # torch, matplotlib and the engine: every object the server made
 
