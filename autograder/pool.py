@@ -321,10 +321,12 @@ def _run_jobs(pending: deque[tuple[Job, int]], settings: EngineSettings, jobs_di
                 token = message.get("job")
                 if "end" in message and token in running:
                     done = running.pop(token)
-                    start_boxes()  # the next box runs while this one's evidence is read
-                    on_finished(Finished(done.job, _worker_end(done), _seconds(done),
-                                         done.folder / "out", done.attempt))
-                    shutil.rmtree(done.folder, ignore_errors=True)  # its evidence was kept
+                    try:
+                        start_boxes()  # the next box runs while this one's evidence is read
+                    finally:  # even when the server is lost starting it: this one ended
+                        on_finished(Finished(done.job, _worker_end(done), _seconds(done),
+                                             done.folder / "out", done.attempt))
+                        shutil.rmtree(done.folder, ignore_errors=True)  # its evidence was kept
             _enforce_time(server, running, settings)
         except ServerLost as lost:
             print(f"The grading server stopped ({lost}); starting a new one and running its "

@@ -9,6 +9,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -152,3 +153,43 @@ def test_huge_pages_back_the_warm_memory_where_the_kernel_allows():
     assert int(collapsed) >= 32 << 20
     huge_kib = int(rollup.split("AnonHugePages:")[1].split()[0])
     assert huge_kib >= 32 << 10
+
+
+class FakeServer:
+    """Ends every job it is sent at once; the first one made is lost when asked to start a
+    second job, right after it reported the first one's end."""
+
+    made = 0
+
+    def __init__(self):
+        FakeServer.made += 1
+        self.lost_on_second_send = FakeServer.made == 1
+        self.sent, self.ends = [], []
+
+    def send(self, message):
+        if "job" in message and "dir" in message:
+            if self.lost_on_second_send and self.sent:
+                raise pool.ServerLost("could not write to it (test)")
+            self.sent.append(message)
+            self.ends.append({"job": message["job"], "end": "ok"})
+
+    def messages(self, timeout):
+        ends, self.ends = self.ends, []
+        return ends
+
+    def kill(self):
+        pass
+
+
+def test_a_box_that_ended_is_collected_when_the_server_is_lost_starting_the_next(
+        tmp_path, monkeypatch):
+    """The pool starts the next box before reading the evidence of the one that ended: a server
+    lost in between still costs that one nothing, and every job ends exactly once."""
+    FakeServer.made = 0
+    monkeypatch.setattr(pool, "warm_server", lambda *args: FakeServer())
+    jobs = [pool.Job(f"student{number}", {"limits": {}, "program": {"cells": []},
+                                          "evidence": []}, ()) for number in range(3)]
+    finished = []
+    pool.run_jobs(jobs, replace(QUICK, jobs=1), tmp_path, finished.append)
+    assert sorted(done.job.key for done in finished) == ["student0", "student1", "student2"]
+    assert [done.attempts for done in finished] == [1, 2, 1]
