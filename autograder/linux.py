@@ -1,4 +1,5 @@
-"""The few Linux system calls the sandbox needs that Python's `os` module does not offer.
+"""The few Linux system calls the sandbox and the warm server need that Python's `os` module
+does not offer.
 
 Each wrapper raises OSError with the call's name on failure. Numbers are the kernel's ABI
 (x86_64 and aarch64); on other machines `SUPPORTED` is False and the sandbox says so.

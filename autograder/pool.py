@@ -103,6 +103,9 @@ class Server:
         self.served, self.confined = served, confined
         self.pending = bytearray()
         self.heard = time.monotonic()
+        # Silent until then is not stuck: after its first job whose program builds an optimizer
+        # the server loads them, seconds without a word, as at its start.
+        self.quiet_until = 0.0
         self.started = False
         self.ended = False
         atexit.register(self.kill)
@@ -171,6 +174,8 @@ class Server:
         return self
 
     def send(self, message: dict) -> None:
+        if message.get("optimizers") and not self.quiet_until:
+            self.quiet_until = time.monotonic() + STARTUP_SECONDS
         try:
             self.writer.write(json.dumps(message).encode() + b"\n")
             self.writer.flush()
@@ -181,7 +186,8 @@ class Server:
         """Lines the server has finished writing, waiting up to `timeout` for the first."""
         ready, _, _ = select.select([self.reader], [], [], timeout)
         if not ready:
-            if time.monotonic() - self.heard > SILENT_SECONDS:
+            now = time.monotonic()
+            if now - self.heard > SILENT_SECONDS and now > self.quiet_until:
                 raise ServerLost(f"it said nothing for {SILENT_SECONDS:g} s")
             return []
         try:

@@ -193,3 +193,18 @@ def test_a_box_that_ended_is_collected_when_the_server_is_lost_starting_the_next
     pool.run_jobs(jobs, replace(QUICK, jobs=1), tmp_path, finished.append)
     assert sorted(done.job.key for done in finished) == ["student0", "student1", "student2"]
     assert [done.attempts for done in finished] == [1, 2, 1]
+
+
+def test_a_server_loading_optimizers_is_not_taken_for_stuck():
+    """Silence past SILENT_SECONDS means stuck, except after the first job whose program builds
+    an optimizer: the server then loads them, saying nothing for seconds, as at its start."""
+    reader, writer = os.pipe()  # nothing is ever written: a silent server
+    with open(os.devnull, "wb") as requests:
+        server = pool.Server(0, reader, requests, lambda: None, served=False, confined=True)
+        server.heard -= pool.SILENT_SECONDS + 1
+        with pytest.raises(pool.ServerLost, match="said nothing"):
+            server.messages(timeout=0)
+        server.send({"job": "1", "dir": "/nowhere", "limits": {}, "optimizers": True})
+        assert server.messages(timeout=0) == []
+    os.close(reader)
+    os.close(writer)
