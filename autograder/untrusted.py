@@ -14,7 +14,6 @@ import stat
 from enum import Enum
 from pathlib import Path
 
-
 MAX_DEPTH = 64
 """Deepest nesting of arrays and objects read; notebooks and evidence files need under 10."""
 
