@@ -21,7 +21,7 @@ from .pagetext import sentence_html
 from .pagetext import text_html as _h
 from .report import write_atomically
 from .results import Status, SubmissionResult
-from .svg import bars, data_uri
+from .svg import bars, image
 
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
 """Sentences alike but for their numbers (each student's own values) are counted as one."""
@@ -66,8 +66,7 @@ def _histogram(results: list[SubmissionResult]) -> str:
                "students", labels, counts)
     alt = "Histogram of scores: " + ", ".join(
         f"{count} scored {label}" for label, count in zip(labels, counts) if count) + "."
-    return (f'<img src="{data_uri(svg)}" width="560" height="260" '
-            f'alt="{html.escape(alt, quote=True)}">')
+    return image(svg, 560, 260, alt)
 
 
 def render(results: list[SubmissionResult], pages: str | None = "") -> str:

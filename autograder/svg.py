@@ -178,13 +178,9 @@ def _tick_text(value: float, log: bool) -> str:
 def render(chart: Chart, clip_id: str = "plot") -> str:
     """The chart as an SVG document."""
     axes = _Axes(chart)
-    width, height = chart.width, chart.height
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">',
-             f"<title>{_esc(chart.title)}</title>",
-             f'<rect width="{width}" height="{height}" fill="#ffffff"/>',
-             f'<clipPath id="{clip_id}"><rect x="{axes.left}" y="{axes.top}" '
-             f'width="{axes.right - axes.left}" height="{axes.bottom - axes.top}"/></clipPath>']
+    parts = _opening(chart.width, chart.height, chart.title)
+    parts.append(f'<clipPath id="{clip_id}"><rect x="{axes.left}" y="{axes.top}" '
+                 f'width="{axes.right - axes.left}" height="{axes.bottom - axes.top}"/></clipPath>')
     # Grid and ticks
     y_ticks = log_ticks(*chart.y_range) if chart.log_y else nice_ticks(*chart.y_range)
     for tick in nice_ticks(*chart.x_range):
@@ -196,9 +192,7 @@ def render(chart: Chart, clip_id: str = "plot") -> str:
         y = axes.y(tick)
         if y is None:
             continue
-        parts.append(f'<line x1="{axes.left}" y1="{y:.1f}" x2="{axes.right}" y2="{y:.1f}" '
-                     f'stroke="#e6e6e6"/><text x="{axes.left - 5}" y="{y + 4:.1f}" '
-                     f'text-anchor="end">{_tick_text(tick, chart.log_y)}</text>')
+        parts.append(_y_grid_line(axes.left, axes.right, y, _tick_text(tick, chart.log_y)))
     # Backdrop, series
     body = []
     if chart.backdrop:
@@ -215,22 +209,44 @@ def render(chart: Chart, clip_id: str = "plot") -> str:
             body.extend(_marker(series.marker, x, y, series.color)
                         for run in runs for x, y in run)
     parts.append(f'<g clip-path="url(#{clip_id})">{"".join(body)}</g>')
-    parts.append(f'<rect x="{axes.left}" y="{axes.top}" width="{axes.right - axes.left}" '
-                 f'height="{axes.bottom - axes.top}" fill="none" stroke="#444444"/>')
-    # Title, axis labels, legend, notes
-    parts.append(f'<text x="{width / 2:.0f}" y="18" text-anchor="middle" font-size="13" '
-                 f'font-weight="bold">{_esc(chart.title)}</text>')
-    parts.append(f'<text x="{(axes.left + axes.right) / 2:.0f}" y="{axes.bottom + 32}" '
-                 f'text-anchor="middle">{_esc(chart.x_label)}</text>')
-    middle = (axes.top + axes.bottom) / 2
-    parts.append(f'<text x="14" y="{middle:.0f}" text-anchor="middle" '
-                 f'transform="rotate(-90 14 {middle:.0f})">{_esc(chart.y_label)}</text>')
+    # Frame, title, axis labels, legend, notes
+    parts.append(_frame(chart.width, (axes.left, axes.right, axes.top, axes.bottom),
+                        chart.title, chart.x_label, chart.y_label))
     parts.append(_legend(chart, axes))
     for index, note in enumerate(chart.notes):
         parts.append(f'<text x="{axes.left}" y="{axes.bottom + 46 + NOTE_HEIGHT * index}" '
                      f'fill="#444444">{_esc(note)}</text>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _opening(width: int, height: int, title: str) -> list[str]:
+    """The first elements of an SVG document: its size, title and white background."""
+    return [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">',
+            f"<title>{_esc(title)}</title>",
+            f'<rect width="{width}" height="{height}" fill="#ffffff"/>']
+
+
+def _y_grid_line(left: float, right: float, y: float, label: str) -> str:
+    """A horizontal grid line across the plot, its tick label left of it."""
+    return (f'<line x1="{left}" y1="{y:.1f}" x2="{right}" y2="{y:.1f}" stroke="#e6e6e6"/>'
+            f'<text x="{left - 5}" y="{y + 4:.1f}" text-anchor="end">{label}</text>')
+
+
+def _frame(width: int, box: tuple[float, float, float, float], title: str, x_label: str,
+           y_label: str) -> str:
+    """The plot's frame (box: left, right, top, bottom), the title above, the axis labels."""
+    left, right, top, bottom = box
+    middle = (top + bottom) / 2
+    return (f'<rect x="{left}" y="{top}" width="{right - left}" height="{bottom - top}" '
+            'fill="none" stroke="#444444"/>'
+            f'<text x="{width / 2:.0f}" y="18" text-anchor="middle" font-size="13" '
+            f'font-weight="bold">{_esc(title)}</text>'
+            f'<text x="{(left + right) / 2:.0f}" y="{bottom + 32}" '
+            f'text-anchor="middle">{_esc(x_label)}</text>'
+            f'<text x="14" y="{middle:.0f}" text-anchor="middle" '
+            f'transform="rotate(-90 14 {middle:.0f})">{_esc(y_label)}</text>')
 
 
 def _legend(chart: Chart, axes: _Axes) -> str:
@@ -266,10 +282,15 @@ def data_uri(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
 
+def image(svg: str, width: int, height: int, alt: str) -> str:
+    """An `<img>` holding an SVG document, with its alternative text."""
+    return (f'<img src="{data_uri(svg)}" width="{width}" height="{height}" '
+            f'alt="{html.escape(alt, quote=True)}">')
+
+
 def img(chart: Chart, alt: str, clip_id: str = "plot") -> str:
     """An `<img>` holding the chart, with its alternative text."""
-    return (f'<img src="{data_uri(render(chart, clip_id))}" width="{chart.width}" '
-            f'height="{chart.height}" alt="{html.escape(alt, quote=True)}">')
+    return image(render(chart, clip_id), chart.width, chart.height, alt)
 
 
 def bars(title: str, x_label: str, y_label: str, labels: Sequence[str], counts: Sequence[int],
@@ -280,15 +301,10 @@ def bars(title: str, x_label: str, y_label: str, labels: Sequence[str], counts: 
     highest = max(max(counts, default=0), 1)
     ticks = [tick for tick in nice_ticks(0, highest, 5) if float(tick).is_integer()]
     slot = (right - left) / max(len(counts), 1)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">',
-             f"<title>{_esc(title)}</title>",
-             f'<rect width="{width}" height="{height}" fill="#ffffff"/>']
+    parts = _opening(width, height, title)
     for tick in ticks:
-        y = bottom - tick / highest * (bottom - top)
-        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{right}" y2="{y:.1f}" '
-                     f'stroke="#e6e6e6"/><text x="{left - 5}" y="{y + 4:.1f}" '
-                     f'text-anchor="end">{tick:g}</text>')
+        parts.append(_y_grid_line(left, right, bottom - tick / highest * (bottom - top),
+                                  f"{tick:g}"))
     for index, (label, count) in enumerate(zip(labels, counts)):
         x = left + index * slot
         bar = count / highest * (bottom - top)
@@ -299,13 +315,6 @@ def bars(title: str, x_label: str, y_label: str, labels: Sequence[str], counts: 
                          f'text-anchor="middle">{count}</text>')
         parts.append(f'<text x="{x + slot / 2:.1f}" y="{bottom + 14}" '
                      f'text-anchor="middle">{_esc(label)}</text>')
-    parts.append(f'<rect x="{left}" y="{top}" width="{right - left}" height="{bottom - top}" '
-                 'fill="none" stroke="#444444"/>')
-    parts.append(f'<text x="{width / 2:.0f}" y="18" text-anchor="middle" font-size="13" '
-                 f'font-weight="bold">{_esc(title)}</text>')
-    parts.append(f'<text x="{(left + right) / 2:.0f}" y="{bottom + 32}" '
-                 f'text-anchor="middle">{_esc(x_label)}</text>')
-    middle = (top + bottom) / 2
-    parts.append(f'<text x="14" y="{middle:.0f}" text-anchor="middle" '
-                 f'transform="rotate(-90 14 {middle:.0f})">{_esc(y_label)}</text></svg>')
+    parts.append(_frame(width, (left, right, top, bottom), title, x_label, y_label))
+    parts.append("</svg>")
     return "".join(parts)
