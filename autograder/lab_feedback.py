@@ -10,7 +10,6 @@ data; `student_runs` reads a submission's evidence into plain, bounded data kept
 result; `figures` turns both into `<img>` tags, one group per part.
 """
 
-import html
 import math
 
 import numpy as np
@@ -122,14 +121,10 @@ def _student_run(evidence: Evidence, part: str) -> dict:
             "b": finite(number(values.get("b"))), "path": path}
 
 
-def _code(text: str) -> str:
-    return f"<code>{html.escape(text)}</code>"
-
-
 def _missing(part: str, problem: str) -> str:
     """Said in place of a part's plots when its run could not be used."""
-    return (f'<p class="noplot">No plot of your run of {_code(TRAINERS[part].function)}: '
-            f"{sentence_html(problem)}</p>")
+    saying = sentence_html(f"No plot of your run of `{TRAINERS[part].function}`: ")
+    return f'<p class="noplot">{saying}{sentence_html(problem)}</p>'
 
 
 def figures(own_runs: dict[str, dict], ref: dict) -> dict[str, str]:
