@@ -90,12 +90,9 @@ def _check_line(check: CheckResult) -> str:
 
 def _part(part: PartResult, figures: str) -> str:
     full = part.score == part.max_score
-    lines = []
-    if part.reason:
-        lines.append(f'<li class="failed"><span class="mark">✗</span>Not checked'
-                     f'<span class="points">0 / {part.max_score:g} points</span>'
-                     f'<span class="why">{sentence_html(part.reason)}</span></li>')
-    lines.extend(_check_line(check) for check in part.checks)
+    unchecked = [CheckResult("not_checked", 0.0, part.max_score, part.reason)] \
+        if part.reason else []
+    lines = [_check_line(check) for check in [*unchecked, *part.checks]]
     title = lab_feedback.PART_TITLES.get(part.name, part.name)
     return (f'<section class="{"full" if full else "lost"}" id="{_html(part.name)}"><h2>'
             f"{sentence_html(title)}"
