@@ -125,9 +125,11 @@ class TrainingScenario:
                 "path": [list(point) for point in run.path]}
 
 
+NOTEBOOK_START = (-15.0, -10.0)
+"""Where the notebook's cells start w and b; a function that sets them itself starts here."""
 NOTEBOOK_RUN = TrainingScenario(
     "notebook_run", "the notebook's own run (10 epochs from w = -15, b = -10)",
-    w0=-15.0, b0=-10.0, epochs=10, from_notebook=True)
+    *NOTEBOOK_START, epochs=10, from_notebook=True)
 CONVERGENCE_SCENARIO = NOTEBOOK_RUN.id
 CONVERGENCE_TOLERANCE = 0.1
 """How close to slope 1, bias -1 the notebook's own run must end: correct training gets within
@@ -266,6 +268,10 @@ OTHER_EPOCHS = (2, 4)
 the one-epoch run has 1; convergence is checked on the notebook's own 10 epochs. Few: with
 batches of one sample each epoch is 60 updates, and a hidden run of up to 9 epochs cost as much
 as the notebook's own run while telling nothing more."""
+NOTEBOOK_BATCH_SIZES = (1, 5, 10, 20)
+"""The batch sizes of the notebook's trainloaders (SGD, Mini5, Mini10, Mini20)."""
+MISTAKEN_EPOCHS = 10
+"""The epochs of a trainer that loops over range(10) instead of range(epochs)."""
 MIN_FINAL = 0.25
 """Expected final |w| and |b| of every hidden run are at least this: relative tolerances stay
 meaningful (correct styles differ by float32 rounding of values up to ~15, ~1e-6)."""
@@ -356,6 +362,23 @@ def _first_usable(rng: random.Random, draw: Callable[[random.Random], Candidate]
                        "autograder/scenarios.py are too narrow for their rules.")
 
 
+def _anticipate(scenarios: Scenarios) -> None:
+    """Answer, with the draw, what beginners' mistakes make the graders ask of each training
+    scenario (see graders/training.py): the loss at the notebook's start (the first entry of a
+    trainer that sets w and b itself), and runs from that start, for 10 epochs, at each batch
+    size of the notebook's trainloaders (a trainer reading the wrong one). About 36 short
+    runs, half a second, once per secret: judging a class then rarely needs torch."""
+    notebook_start = dict(zip(("w0", "b0"), NOTEBOOK_START))
+    for scenario in scenarios.training:
+        scenario.data.loss_at(*NOTEBOOK_START)
+        variants = {scenario, replace(scenario, **notebook_start),
+                    replace(scenario, epochs=MISTAKEN_EPOCHS),
+                    replace(scenario, **notebook_start, epochs=MISTAKEN_EPOCHS)}
+        for variant in variants:
+            for batch_size in NOTEBOOK_BATCH_SIZES:
+                variant.expected(batch_size)
+
+
 def keep_answers(kept_answers: Path) -> None:
     """Keep every answer computed so far (the graders may have asked new ones: a run of the
     length a student's list shows, from where the student's function started)."""
@@ -370,6 +393,7 @@ def draw_scenarios(secret: bytes, kept_answers: Path | None = None) -> Scenarios
     scenarios = _draw(secret)
     for scenario in scenarios.training:  # the graders count rows; the plan sends other data
         scenario.data.lists()
+    _anticipate(scenarios)
     if kept_answers is not None:
         keep_answers(kept_answers)
     return scenarios

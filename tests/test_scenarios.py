@@ -96,13 +96,20 @@ def test_plan_holds_neither_the_secret_nor_expected_values(draws):
 
 DRAW_IN_A_FRESH_PROCESS = """
 import json, sys
+from dataclasses import replace
 from pathlib import Path
-from autograder.scenarios import draw_scenarios
+from autograder.scenarios import NOTEBOOK_START, draw_scenarios
 drawn = draw_scenarios(sys.argv[1].encode(), Path(sys.argv[2]))
+w0, b0 = NOTEBOOK_START
 seen = {"plan": drawn.probe_plan(), "data": [scenario.data.lists() for scenario in drawn.training],
         "forward": [scenario.expected() for scenario in drawn.forward],
         "training": [vars(scenario.expected(size)) for scenario in drawn.training
-                     for size in (1, 20)]}
+                     for size in (1, 20)],
+        # what a trainer that sets w and b itself, loops range(10) or reads the Mini5 or Mini10
+        # loader makes the graders ask
+        "mistakes": [[scenario.data.loss_at(w0, b0)]
+                     + [vars(replace(scenario, w0=w0, b0=b0, epochs=10).expected(size))
+                        for size in (5, 10)] for scenario in drawn.training]}
 print(json.dumps({**seen, "torch": "torch" in sys.modules}))
 """
 
@@ -114,7 +121,8 @@ def draw_elsewhere(secret: bytes, kept: Path) -> dict:
 
 
 def test_kept_answers_spare_later_runs_torch_and_change_nothing(tmp_path):
-    """Is a draw whose answers are kept made without torch, with the very same answers?"""
+    """Is a draw whose answers are kept made without torch, with the very same answers, and
+    are the runs beginners' mistakes make the graders ask for kept with it?"""
     kept = tmp_path / "secret.answers.json"
     first = draw_elsewhere(secret_of("kept"), kept)
     assert first["torch"] and stat.S_IMODE(kept.stat().st_mode) == 0o600

@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from autograder.scenarios import (
     CONVERGENCE_SCENARIO,
     CONVERGENCE_TOLERANCE,
+    NOTEBOOK_START,
     TRAINERS,
     Expected,
     Trainer,
@@ -55,8 +56,6 @@ at least 1e-2 relative away in the one-epoch run, a rule of the draw (scenarios.
 1e-4 sits well clear of both."""
 
 
-NOTEBOOK_START = (-15.0, -10.0)
-"""Where the notebook's cells start w and b; a function that sets them itself starts here."""
 GROWTH = 2.0
 """A run whose last recorded loss is this many times its first diverged: correct training only
 lowers the loss, apart from float noise once it has converged."""
