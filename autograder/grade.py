@@ -6,7 +6,8 @@
     runs                      reuse runs kept from an earlier grading run, keep new ones
     pool.run_jobs             run programs in parallel, each in its own box (sandbox.py); the
                               evidence each leaves is kept by runs
-    judge                     the hidden pytest graders turn evidence into weighted checks
+    judge                     the hidden pytest graders turn evidence into weighted checks,
+                              each submission's as its run ends, while later ones still run
     _result                   one SubmissionResult per input, status and reasons included
 
 Reporting (JSON, CSV, table, feedback) reads the results; it lives in report.py and feedback.py.
@@ -25,7 +26,7 @@ from .assignment import Assignment, load_assignment
 from .discover import Submission, discover
 from .errors import InvalidSubmission
 from .evidence import MALFORMED, Evidence, evidence_files
-from .judge import Case, judge
+from .judge import Case, Judge
 from .program import assemble, read_notebook
 from .results import CheckResult, PartResult, Status, SubmissionResult
 from .scenarios import draw_scenarios, keep_answers
@@ -158,9 +159,11 @@ def grade_submissions(submissions: list[Submission], *, settings: EngineSettings
             evidence = Evidence.read(folder.evidence, probe_ids, worker_end)
         except Exception as error:  # noqa: BLE001 - see _grader_failed
             results[key] = _grader_failed(by_student[key], assignment, error)
+            judging.skip(key)
         else:
-            cases.append(Case(key=key, evidence=evidence, program=program,
-                              scenarios=scenarios))
+            case = Case(key=key, evidence=evidence, program=program, scenarios=scenarios)
+            cases.append(case)
+            judging.add(case)  # judged while later notebooks run
             seconds[key] = elapsed
         on_progress(None)
 
@@ -171,30 +174,31 @@ def grade_submissions(submissions: list[Submission], *, settings: EngineSettings
         folders[key].keep(done.evidence, fingerprints[key], done.worker_end, done.seconds)
         collect(key, folders[key], done.worker_end, done.seconds, done.job.request["program"])
 
-    with _work_folder(work_dir) as root:
-        for submission in submissions:
-            try:
-                program = _read(submission, assignment)
-            except InvalidSubmission as error:
-                results[submission.student] = _unchecked(submission, assignment, Status.INVALID,
-                                                         str(error))
-                on_progress(results[submission.student])
-                continue
-            except Exception as error:  # noqa: BLE001 - see _grader_failed
-                results[submission.student] = _grader_failed(submission, assignment, error)
-                on_progress(results[submission.student])
-                continue
-            folder = runs.RunFolder.for_student(root, submission.student)
+    programs: dict[str, dict] = {}
+    for submission in submissions:
+        try:
+            programs[submission.student] = _read(submission, assignment)
+        except InvalidSubmission as error:
+            results[submission.student] = _unchecked(submission, assignment, Status.INVALID,
+                                                     str(error))
+            on_progress(results[submission.student])
+        except Exception as error:  # noqa: BLE001 - see _grader_failed
+            results[submission.student] = _grader_failed(submission, assignment, error)
+            on_progress(results[submission.student])
+
+    with _work_folder(work_dir) as root, Judge(programs, assignment) as judging:
+        for student, program in programs.items():
+            folder = runs.RunFolder.for_student(root, student)
             run_fingerprint = fingerprint(program)
             kept = None if rerun else folder.kept(run_fingerprint)
             if kept:
-                collect(submission.student, folder, *kept, program)
+                collect(student, folder, *kept, program)
                 continue
             request = {"program": program, "plan": plan, "limits": limits, "evidence": evidence}
-            fingerprints[submission.student], folders[submission.student] = run_fingerprint, folder
-            jobs.append(pool.Job(submission.student, request, helpers))
+            fingerprints[student], folders[student] = run_fingerprint, folder
+            jobs.append(pool.Job(student, request, helpers))
         pool.run_jobs(jobs, settings, root, finished)
-        checks = judge(cases, assignment)
+        checks = judging.checks()
         keep_answers(answers_file)  # the graders may have asked new ones
 
     for case in cases:

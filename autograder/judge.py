@@ -1,13 +1,19 @@
-"""Judge step: run the hidden pytest graders over the evidence of many submissions at once.
+"""Judge step: run the hidden pytest graders over the evidence of many submissions.
 
 One pytest session per grading run: every grader test is parametrized by submission, so the
 cost of starting pytest is paid once for the class. Each test is one weighted check; the plugin
 collects its points and, when it fails, its assertion message: the sentence the student reads.
+
+The session runs in a thread of its own while the notebooks still run (`Judge`): a submission's
+checks wait until its run ends and are judged then, so little is left to judge when the last
+run ends, and pytest starts while the grading server does.
 """
 
 import os
 import sys
+import threading
 import traceback
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,9 +26,10 @@ from .results import CheckResult
 from .scenarios import Scenarios
 
 GRADERS_DIR = Path(__file__).parent / "graders"
-PLUGIN_NAME = "autograder-judge"
 INTERNAL_ERROR = ("The grader could not finish this check (an error on our side, not yours); "
                   "your instructor will look at it.")
+NOT_RUN_DIRECTLY = ("The hidden graders run through `python -m autograder grade`, which gives "
+                    "them the submissions to judge.")
 
 
 @dataclass(frozen=True)
@@ -36,15 +43,49 @@ class Case:
     scenarios: Scenarios
 
 
+class _Cases:
+    """Cases handed over from one thread as runs end, waited for in another."""
+
+    def __init__(self):
+        self._cases: dict[str, Case | None] = {}
+        self._closed = False
+        self._change = threading.Condition()
+
+    def add(self, key: str, case: Case | None) -> None:
+        with self._change:
+            self._cases[key] = case
+            self._change.notify_all()
+
+    def close(self) -> None:
+        """No case comes any more: whoever still waits gets None."""
+        with self._change:
+            self._closed = True
+            self._change.notify_all()
+
+    def wait_for(self, key: str) -> Case | None:
+        with self._change:
+            self._change.wait_for(lambda: key in self._cases or self._closed)
+            return self._cases.get(key)
+
+    def judged(self) -> set[str]:
+        with self._change:
+            return {key for key, case in self._cases.items() if case is not None}
+
+
+_PLUGIN = pytest.StashKey["JudgePlugin"]()
+
+
 class JudgePlugin:
     """pytest plugin: feeds each case to the graders and records every check's outcome."""
 
-    def __init__(self, cases: list[Case]):
-        self.cases = {case.key: case for case in cases}
-        self.checks: dict[str, dict[str, list[CheckResult]]] = {key: {} for key in self.cases}
+    def __init__(self, keys: list[str]):
+        self.keys = keys
+        self.cases = _Cases()
+        self.checks: dict[str, dict[str, list[CheckResult]]] = {key: {} for key in keys}
         self.problems: list[str] = []
 
     def pytest_configure(self, config):
+        config.stash[_PLUGIN] = self
         config.addinivalue_line("markers", "points(n): the points a grader check is worth")
         # A lost check's sentence is its assertion message: a formatted traceback with source,
         # pytest's default for a failure, took two thirds of judging. (`--tb` itself belongs to
@@ -53,7 +94,13 @@ class JudgePlugin:
 
     def pytest_generate_tests(self, metafunc):
         if "case" in metafunc.fixturenames:
-            metafunc.parametrize("case", list(self.cases.values()), ids=list(self.cases))
+            metafunc.parametrize("case", self.keys, ids=self.keys, indirect=True)
+
+    def pytest_collection_modifyitems(self, items):
+        """Every check of a submission together, in the order runs end, so judging keeps up
+        with them instead of waiting for the last before its second check."""
+        order = {key: position for position, key in enumerate(self.keys)}
+        items.sort(key=lambda item: order.get(_key(item), len(order)))
 
     def pytest_collectreport(self, report):
         if report.failed:
@@ -81,31 +128,92 @@ class JudgePlugin:
             else:
                 message = INTERNAL_ERROR
                 traceback.print_exception(error, file=sys.stderr)
-        case = item.callspec.params["case"]
         name = item.originalname.removeprefix("test_")
-        self.checks[case.key].setdefault(item.module.PART, []).append(
+        self.checks[_key(item)].setdefault(item.module.PART, []).append(
             CheckResult(name=name, points=0.0 if report.failed else points,
                         max_points=points, message=message))
 
 
+def _key(item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("case") if callspec else None
+
+
+def supplied_case(request) -> Case:
+    """The graders' `case` fixture: the submission a check is asked of, once its run ended. A
+    submission whose run left nothing to judge (the grader failed reading it) is skipped."""
+    plugin = request.config.stash.get(_PLUGIN, None)
+    if plugin is None or not hasattr(request, "param"):
+        pytest.fail(NOT_RUN_DIRECTLY)
+    case = plugin.cases.wait_for(request.param)
+    if case is None:
+        pytest.skip("nothing to judge")
+    return case
+
+
+class Judge:
+    """The graders' session for a class, judging each submission as its case is handed over.
+    Use as a context manager: leaving it early (an interrupt, an error) lets the session end."""
+
+    def __init__(self, keys: Iterable[str], assignment: Assignment):
+        self.assignment = assignment
+        self.plugin = JudgePlugin(list(keys))
+        self._ended: pytest.ExitCode | BaseException | None = None
+        self._thread = threading.Thread(target=self._session, name="judge", daemon=True)
+
+    def __enter__(self) -> "Judge":
+        if self.plugin.keys:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.plugin.cases.close()
+
+    def _session(self) -> None:
+        # No installed plugin takes part in judging; loading them all costs half a second.
+        args = [str(GRADERS_DIR), "-c", os.devnull, "--rootdir", str(GRADERS_DIR), "-s",
+                "-p", "no:cacheprovider", "--import-mode=importlib", "-p", "no:terminal",
+                "--disable-plugin-autoload"]
+        try:
+            self._ended = pytest.main(args, plugins=[self.plugin])
+        except BaseException as error:  # noqa: BLE001 - reported by checks(), in the caller
+            self._ended = error
+
+    def add(self, case: Case) -> None:
+        self.plugin.cases.add(case.key, case)
+
+    def skip(self, key: str) -> None:
+        """Nothing will be judged for `key`: its record was made otherwise."""
+        self.plugin.cases.add(key, None)
+
+    def checks(self) -> dict[str, dict[str, list[CheckResult]]]:
+        """Every handed-over case's checks, grouped by part, once all are judged. Raises
+        GradingError if the graders are broken."""
+        self.plugin.cases.close()
+        if not self.plugin.keys:
+            return {}
+        self._thread.join()
+        problems = self.plugin.problems
+        if isinstance(self._ended, BaseException):
+            problems.append("".join(traceback.format_exception(self._ended)))
+        elif self._ended not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+            problems.append(f"pytest ended with {self._ended!r}")
+        if problems:
+            raise GradingError("The hidden graders could not run:\n" + "\n".join(problems))
+        judged = self.plugin.cases.judged()
+        checks = {key: parts for key, parts in self.plugin.checks.items() if key in judged}
+        for parts in checks.values():
+            for part in self.assignment.parts:
+                total = sum(check.max_points for check in parts.get(part.name, []))
+                if abs(total - part.points) > 1e-9:
+                    raise GradingError(f"The checks of {part.name} are worth {total} points; "
+                                       f"the notebook gives the part {part.points}.")
+        return checks
+
+
 def judge(cases: list[Case], assignment: Assignment) -> dict[str, dict[str, list[CheckResult]]]:
-    """Every case's checks, grouped by part. Raises GradingError if the graders are broken."""
-    if not cases:
-        return {}
-    plugin = JudgePlugin(cases)
-    # No installed plugin takes part in judging; loading them all costs half a second.
-    args = [str(GRADERS_DIR), "-c", os.devnull, "--rootdir", str(GRADERS_DIR), "-s",
-            "-p", "no:cacheprovider", "--import-mode=importlib", "-p", "no:terminal",
-            "--disable-plugin-autoload"]
-    exit_code = pytest.main(args, plugins=[plugin])
-    if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
-        plugin.problems.append(f"pytest ended with {exit_code!r}")
-    if plugin.problems:
-        raise GradingError("The hidden graders could not run:\n" + "\n".join(plugin.problems))
-    for key, parts in plugin.checks.items():
-        for part in assignment.parts:
-            total = sum(check.max_points for check in parts.get(part.name, []))
-            if abs(total - part.points) > 1e-9:
-                raise GradingError(f"The checks of {part.name} are worth {total} points; "
-                                   f"the notebook gives the part {part.points}.")
-    return plugin.checks
+    """Every case's checks, grouped by part, when all cases are at hand."""
+    with Judge([case.key for case in cases], assignment) as session:
+        for case in cases:
+            session.add(case)
+        return session.checks()

@@ -2,9 +2,10 @@
 
 import pytest
 
+from autograder.judge import supplied_case
+
 
 @pytest.fixture
-def case():
-    """Overridden by the judge's parametrization; reached only when pytest runs us directly."""
-    pytest.fail("The hidden graders run through `python -m autograder grade`, which gives them "
-                "the submissions to judge.")
+def case(request):
+    """The submission a check is asked of, handed over by the judge as its run ends."""
+    return supplied_case(request)
