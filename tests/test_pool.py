@@ -132,6 +132,19 @@ def test_boxes_fork_from_a_settled_server(tmp_path):
     assert frozen > 100_000  # torch, matplotlib and the engine: every object the server made
 
 
+def test_boxes_open_no_profiler_label_per_batch(tmp_path):
+    """torch's DataLoader opens a profiler label (`record_function`) for every batch, a tenth of
+    a box's time while no profiler runs: a box has a no-op in its place, which a notebook can
+    still use as torch's, as a context manager and as a decorator."""
+    output = printed_by_extra_cell(tmp_path, {"labels": (
+        "import torch\nfrom torch.utils.data import DataLoader\n"
+        "label = torch.autograd.profiler.record_function\n"
+        "with label('cell'):\n    batches = len(list(DataLoader(list(range(5)), batch_size=2)))\n"
+        "decorated = label('function')(lambda: 7)\n"
+        "print('label:', label.__module__, batches, decorated())\n")})["labels"]
+    assert "label: autograder.worker 3 7" in output
+
+
 def test_huge_pages_back_the_warm_memory_where_the_kernel_allows():
     """`linux.collapse_into_huge_pages` puts private memory into 2 MiB pages: forking then
     copies one page-table entry for each instead of 512."""
