@@ -157,7 +157,8 @@ def run_grade(paths: list[Path], *, settings: EngineSettings, work_dir: Path,
         written.append(f"grade sheet: {csv_path}")
     reports, pages = [], []
     if feedback_dir:
-        pages = feedback.write_feedback(results, feedback_dir, lab_feedback.reference_runs())
+        pages = feedback.write_feedback(results, feedback_dir, lab_feedback.reference_runs(),
+                                        jobs=settings.jobs)
         written.append(f"feedback: {feedback_dir}/<student>.html")
         reports.append(class_report.write_report(results, feedback_dir, feedback_dir))
     if report_dir:

@@ -172,6 +172,32 @@ def test_reference_runs_are_plain_data(reference):
     assert len(reference["data"]["x"]) == 60 and reference["contour"]
 
 
+def test_pages_written_by_several_processes_are_the_same(tmp_path, reference):
+    """Pages shared among forked processes are byte for byte those written by one, in order."""
+    results = [a_result(f"student{number}", f"Append `loss.item()` once, {number} in all.")
+               for number in range(7)]
+    alone = write_feedback(results, tmp_path / "alone", reference)
+    shared = write_feedback(results, tmp_path / "shared", reference, jobs=3)
+    assert [page.name for page in shared] == [page.name for page in alone]
+    assert [page.read_bytes() for page in shared] == [page.read_bytes() for page in alone]
+
+
+def test_pages_a_helper_process_could_not_write_are_written_anyway(tmp_path, reference,
+                                                                   monkeypatch):
+    """A forked writer that fails costs no page: its share is written by the grader."""
+    grader = os.getpid()
+    real_render = render
+
+    def render_here_only(result, reference):
+        if os.getpid() != grader:
+            raise OSError("disk full in the helper")
+        return real_render(result, reference)
+    monkeypatch.setattr("autograder.feedback.render", render_here_only)
+    results = [a_result(f"student{number}") for number in range(4)]
+    pages = write_feedback(results, tmp_path / "feedback", reference, jobs=2)
+    assert all(page.read_text().startswith("<!DOCTYPE html>") for page in pages)
+
+
 # The class report
 
 
