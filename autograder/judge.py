@@ -26,6 +26,13 @@ from .results import CheckResult
 from .scenarios import Scenarios
 
 GRADERS_DIR = Path(__file__).parent / "graders"
+IDLE_PLUGINS = ("terminal", "cacheprovider", "logging", "warnings", "unraisableexception",
+                "threadexception", "faulthandler", "stepwise", "junitxml", "doctest",
+                "legacypath", "pastebin", "debugging", "setuponly", "setupplan")
+"""pytest's own plugins judging has no use for: most wrap every check (a class has thousands),
+and those that watch threads would watch the grader's own, which runs the boxes meanwhile. A
+check's sentence is its assertion message: neither the terminal's output nor pytest's rewriting
+of `assert` statements takes part (graders raise their sentences: `observations.expect`)."""
 INTERNAL_ERROR = ("The grader could not finish this check (an error on our side, not yours); "
                   "your instructor will look at it.")
 NOT_RUN_DIRECTLY = ("The hidden graders run through `python -m autograder grade`, which gives "
@@ -87,10 +94,6 @@ class JudgePlugin:
     def pytest_configure(self, config):
         config.stash[_PLUGIN] = self
         config.addinivalue_line("markers", "points(n): the points a grader check is worth")
-        # A lost check's sentence is its assertion message: a formatted traceback with source,
-        # pytest's default for a failure, took two thirds of judging. (`--tb` itself belongs to
-        # the terminal plugin, which judging leaves out.)
-        config.option.tbstyle = "no"
 
     def pytest_generate_tests(self, metafunc):
         if "case" in metafunc.fixturenames:
@@ -105,6 +108,16 @@ class JudgePlugin:
     def pytest_collectreport(self, report):
         if report.failed:
             self.problems.append(report.longreprtext)
+
+    @pytest.hookimpl(tryfirst=True, specname="pytest_runtest_makereport")
+    def pytest_runtest_makereport_of_lost_check(self, item, call):
+        """A lost check's report is its sentence: pytest's own formats the traceback first, the
+        larger part of judging a check that fails. Anything else gets pytest's report."""
+        if call.when != "teardown" and call.excinfo and call.excinfo.errisinstance(AssertionError):
+            return pytest.TestReport(item.nodeid, item.location, {}, "failed",
+                                     str(call.excinfo.value), call.when, duration=call.duration,
+                                     start=call.start, stop=call.stop)
+        return None
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
@@ -170,10 +183,10 @@ class Judge:
         self.plugin.cases.close()
 
     def _session(self) -> None:
-        # No installed plugin takes part in judging; loading them all costs half a second.
+        # No installed plugin takes part either; loading them all costs half a second.
         args = [str(GRADERS_DIR), "-c", os.devnull, "--rootdir", str(GRADERS_DIR), "-s",
-                "-p", "no:cacheprovider", "--import-mode=importlib", "-p", "no:terminal",
-                "--disable-plugin-autoload"]
+                "--import-mode=importlib", "--assert=plain", "--disable-plugin-autoload",
+                *(f"-pno:{name}" for name in IDLE_PLUGINS)]
         try:
             self._ended = pytest.main(args, plugins=[self.plugin])
         except BaseException as error:  # noqa: BLE001 - reported by checks(), in the caller
