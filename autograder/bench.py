@@ -19,6 +19,7 @@ import hashlib
 import json
 import math
 import os
+import resource
 import shutil
 import signal
 import statistics
@@ -75,6 +76,9 @@ class Options:
 class Measured:
     wall_s: float
     peak_mib: float
+    cpu_s: float
+    """User and system time of the process and its descendants: steadier than wall time where
+    the machine's speed drifts, and wall time on 2 cores can hide at most twice it."""
 
 
 class BenchError(Exception):
@@ -193,6 +197,7 @@ def measure(command: list[str], log: Path) -> Measured:
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as out:
+        cpu_before = _children_cpu_s()
         start = time.monotonic()
         process = subprocess.Popen(command, stdout=out, env=env, cwd=REPO_ROOT)
         with PeakMemory(process.pid) as memory:
@@ -200,7 +205,14 @@ def measure(command: list[str], log: Path) -> Measured:
         wall = time.monotonic() - start
     if code != 0:
         raise BenchError(f"`{' '.join(command)}` failed (exit {code}); its output: {log}")
-    return Measured(wall, memory.peak_bytes / MIB)
+    return Measured(wall, memory.peak_bytes / MIB, _children_cpu_s() - cpu_before)
+
+
+def _children_cpu_s() -> float:
+    """CPU time of every child process waited for so far (each counting its own waited-for
+    descendants): the commands measured here, one at a time."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def quantile(values: list[float], q: float) -> float:
@@ -229,7 +241,7 @@ def measure_baseline(kind: str, notebooks: list[Path], work: Path) -> dict:
                         str(records_path), *map(str, notebooks)], work / "logs" / f"{kind}.txt")
     records = json.loads(records_path.read_text())
     seconds = [record["seconds"] for record in records]
-    figures = {"notebooks": len(records), "wall_s": measured.wall_s,
+    figures = {"notebooks": len(records), "wall_s": measured.wall_s, "cpu_s": measured.cpu_s,
                "notebooks_s": sum(seconds), "per_notebook": _spread(seconds),
                "peak_mib": measured.peak_mib,
                "cells_raising": sum(record["errors"] for record in records), "runs": records}
@@ -249,6 +261,7 @@ def measure_ours(folder: Path, jobs: int, work: Path, label: str) -> dict:
     records = json.loads((reports / "grades.json").read_text())
     times = [record["execution_time"] for record in records]
     return {"submissions": len(records), "jobs": jobs, "wall_s": measured.wall_s,
+            "cpu_s": measured.cpu_s,
             "per_submission": _spread(times), "peak_mib": measured.peak_mib,
             "statuses": dict(Counter(record["status"] for record in records))}
 
@@ -265,6 +278,7 @@ def measure_one(notebook: Path, repeats: int, work: Path, label: str,
                             reports / "log.txt"))
     return {"runs": repeats, "walls_s": [run.wall_s for run in runs],
             "wall_s": statistics.median(run.wall_s for run in runs),
+            "cpu_s": statistics.median(run.cpu_s for run in runs),
             "peak_mib": max(run.peak_mib for run in runs)}
 
 
@@ -386,24 +400,27 @@ def report(results: dict) -> str:
                                                                  "one_served"))
     n = results["options"]["n"]
     rows = [
-        ("what", "count", "wall s", "median s", "p95 s", "peak MiB"),
+        ("what", "count", "wall s", "CPU s", "median s", "p95 s", "peak MiB"),
         (f"stock (first {stock['notebooks']}, fresh kernel each)", stock["notebooks"],
-         stock["wall_s"], stock["per_notebook"]["median_s"], stock["per_notebook"]["p95_s"],
-         stock["peak_mib"]),
-        (f"stock extrapolated to {n}", n, stock["extrapolated_to_n"]["wall_s"], "", "", ""),
-        ("floor (one warm interpreter)", floor["notebooks"], floor["wall_s"],
+         stock["wall_s"], stock["cpu_s"], stock["per_notebook"]["median_s"],
+         stock["per_notebook"]["p95_s"], stock["peak_mib"]),
+        (f"stock extrapolated to {n}", n, stock["extrapolated_to_n"]["wall_s"], "", "", "", ""),
+        ("floor (one warm interpreter)", floor["notebooks"], floor["wall_s"], floor["cpu_s"],
          floor["per_notebook"]["median_s"], floor["per_notebook"]["p95_s"], floor["peak_mib"]),
         (f"ours (grade --jobs {ours['jobs']})", ours["submissions"], ours["wall_s"],
-         ours["per_submission"]["median_s"], ours["per_submission"]["p95_s"], ours["peak_mib"]),
-        (f"one, own server (median of {one['runs']})", 1, one["wall_s"], "", "",
+         ours["cpu_s"], ours["per_submission"]["median_s"], ours["per_submission"]["p95_s"],
+         ours["peak_mib"]),
+        (f"one, own server (median of {one['runs']})", 1, one["wall_s"], one["cpu_s"], "", "",
          one["peak_mib"]),
-        (f"one, served (median of {served['runs']})", 1, served["wall_s"], "", "",
-         served["peak_mib"]),
+        (f"one, served (median of {served['runs']})", 1, served["wall_s"], served["cpu_s"], "",
+         "", served["peak_mib"]),
     ]
     first = floor["runs"][:stock["notebooks"]]
     lines = [_table(rows),
              "  median and p95: per notebook for stock and floor, from the JSON report's "
              "execution_time for ours",
+             "  CPU s: user and system time of the process tree (for one, served: not the kept-up "
+             "server's)",
              "  peak MiB: PSS summed over the process tree (pages forks share split among them)",
              f"  stock drew {stock['figures_drawn']} figures inline; cells that raised in the "
              f"first {stock['notebooks']} notebooks: stock {stock['cells_raising']}, floor "
@@ -435,12 +452,13 @@ def report(results: dict) -> str:
 def _growth_rows(growth: list[dict]) -> list[tuple]:
     """Wall per submission, and the cost of each submission past the previous size: flat when
     grading is linear after start-up."""
-    rows: list[tuple] = [("N", "wall s", "wall/N s", "s per added", "peak MiB")]
+    rows: list[tuple] = [("N", "wall s", "CPU s", "wall/N s", "s per added", "peak MiB")]
     previous = None
     for row in growth:
         extra = ((row["wall_s"] - previous["wall_s"]) / (row["n"] - previous["n"])
                  if previous else "")
-        rows.append((row["n"], row["wall_s"], row["wall_s"] / row["n"], extra, row["peak_mib"]))
+        rows.append((row["n"], row["wall_s"], row["cpu_s"], row["wall_s"] / row["n"], extra,
+                     row["peak_mib"]))
         previous = row
     return rows
 

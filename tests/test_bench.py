@@ -64,7 +64,10 @@ def test_every_figure_is_measured(tiny_run):
                                                                  "one", "one_served"))
     assert stock["notebooks"] == 1 and floor["notebooks"] == 2 and ours["submissions"] == 2
     for figures in (stock, floor, ours, one, served):
-        assert figures["wall_s"] > 0 and figures["peak_mib"] > 0
+        assert figures["wall_s"] > 0 and figures["peak_mib"] > 0 and figures["cpu_s"] > 0
+    # a grading run starts a server (torch imported) and runs notebooks: seconds of CPU; served,
+    # the grade command's own tree does neither
+    assert one["cpu_s"] > 1 and served["cpu_s"] < one["cpu_s"]
     # served, the grade command holds no server of its own (nor torch): a fraction of the memory
     assert 0 < served["server_peak_mib"] and served["peak_mib"] < one["peak_mib"] / 2
     for spread in (stock["per_notebook"], floor["per_notebook"], ours["per_submission"]):
