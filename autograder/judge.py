@@ -223,10 +223,3 @@ class Judge:
                                        f"the notebook gives the part {part.points}.")
         return checks
 
-
-def judge(cases: list[Case], assignment: Assignment) -> dict[str, dict[str, list[CheckResult]]]:
-    """Every case's checks, grouped by part, when all cases are at hand."""
-    with Judge([case.key for case in cases], assignment) as session:
-        for case in cases:
-            session.add(case)
-        return session.checks()
