@@ -252,7 +252,7 @@ def _end_strays() -> None:
 
 class _NotProfiled:
     """Stands in for torch's profiler label (`record_function`) while grading: no profiler
-    runs, yet the DataLoader opened one for every batch, 7% of a training loop's time."""
+    runs, yet the DataLoader opened one for every batch: a tenth of a training loop's time."""
 
     def __init__(self, *args, **kwargs):
         pass
