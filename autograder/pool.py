@@ -54,10 +54,13 @@ SERVER_LOST = "lost: the grading server stopped twice while running it"
 
 
 def server_environment() -> dict[str, str]:
-    """What a server keeps of this process's environment (SERVER_ENVIRONMENT), headless."""
+    """What a server keeps of this process's environment (SERVER_ENVIRONMENT), headless. Boxes
+    compute on one thread: torch's and NumPy's idle pool threads would only spin beside the
+    other boxes (OpenBLAS's cost ~3% of a class's CPU); an OPENBLAS_ setting of the grader's
+    is kept."""
     env = {name: value for name, value in os.environ.items()
            if name in SERVER_ENVIRONMENT or name.startswith(("OPENBLAS_", "MKL_"))}
-    return env | {"MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1"}
+    return {"OPENBLAS_NUM_THREADS": "1"} | env | {"MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1"}
 
 
 def server_command(confined: bool, *options: str) -> list[str]:

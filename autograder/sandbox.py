@@ -55,7 +55,8 @@ SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32",
 DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
 BOX_ENVIRONMENT = {"HOME": "/tmp", "USER": "student", "LOGNAME": "student", "TMPDIR": "/tmp",
                    "PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
-                   "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1", "MPLCONFIGDIR": "/tmp"}
+                   "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+                   "MPLCONFIGDIR": "/tmp"}
 NAMESPACES = (linux.CLONE_NEWUSER | linux.CLONE_NEWNS | linux.CLONE_NEWPID | linux.CLONE_NEWNET
               | linux.CLONE_NEWIPC | linux.CLONE_NEWUTS)
 HANDSHAKE_SECONDS = 10.0

@@ -132,6 +132,16 @@ def test_boxes_fork_from_a_settled_server(tmp_path):
     assert frozen > 100_000  # torch, matplotlib and the engine: every object the server made
 
 
+def test_boxes_compute_on_one_thread(tmp_path):
+    """NumPy's BLAS starts its pool of threads again in each box that multiplies matrices, and
+    they spin beside the other boxes: a box's NumPy computes on the box's one thread."""
+    output = printed_by_extra_cell(tmp_path, {"threads": (
+        "import numpy\nnumpy.ones((400, 400)) @ numpy.ones((400, 400))\n"
+        "print([line.split()[1] for line in open('/proc/self/status')"
+        " if line.startswith('Threads:')])\n")})["threads"]
+    assert "['1']" in output
+
+
 def test_boxes_open_no_profiler_label_per_batch(tmp_path):
     """torch's DataLoader opens a profiler label (`record_function`) for every batch, a tenth of
     a box's time while no profiler runs: a box has a no-op in its place, which a notebook can
