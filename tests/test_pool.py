@@ -115,11 +115,14 @@ def test_the_server_loads_optimizers_once_for_the_programs_that_build_one(tmp_pa
     """Building the first torch optimizer loads torch._dynamo (about 2 s): the server loads it
     before the box of a program that mentions an optimizer, never for one that does not."""
     pool.stop_servers()  # a fresh server: one that ran another test's optimizer has them
-    look = "import sys\nprint('dynamo loaded:', 'torch._dynamo' in sys.modules)\n"
+    look = ("import gc, sys\nprint('dynamo loaded:', 'torch._dynamo' in sys.modules)\n"
+            "print('collecting:', gc.isenabled())\n")
     printed = printed_by_extra_cell(tmp_path, {
         "plain": look, "with_optimizer": look + "# torch.optim.SGD would go here\n"})
     assert "dynamo loaded: False" in printed["plain"]
     assert "dynamo loaded: True" in printed["with_optimizer"]
+    # the server loads with collection off; every box collects its garbage
+    assert all("collecting: True" in output for output in printed.values())
 
 
 def test_boxes_fork_from_a_settled_server(tmp_path):
