@@ -131,8 +131,7 @@ def write_secret(path: Path) -> dict:
 
 def tree_memory_bytes(root: int) -> int:
     """Proportional set size (PSS) summed over `root` and all its descendants: a page that forks
-    share is split among them, so the sum is what the tree holds. A process whose PSS cannot be
-    read counts with its resident size."""
+    share is split among them, so the sum is what the tree holds."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     for entry in os.scandir("/proc"):
@@ -154,15 +153,21 @@ def tree_memory_bytes(root: int) -> int:
     return total
 
 
-def _pss_bytes(pid: int, fallback: int) -> int:
+def _pss_bytes(pid: int, resident_bytes: int) -> int:
+    """A process's PSS; 0 once it has ended, even if it was listed with memory a moment before
+    (a box ends every second: counting it at its resident size, as listed, added up to 200 MiB
+    of pages it shared to a sample). Where its PSS may not be read (a box of another user, for a
+    benchmark not run as root), its resident size, which counts shared pages whole."""
     try:
         with open(f"/proc/{pid}/smaps_rollup", "rb") as handle:
             for line in handle:
                 if line.startswith(b"Pss:"):
                     return int(line.split()[1]) * 1024
+    except PermissionError:
+        return resident_bytes
     except OSError:
         pass
-    return fallback
+    return 0  # ended between listing and reading, or a zombie: no memory left
 
 
 class PeakMemory:

@@ -37,6 +37,23 @@ def test_tree_memory_counts_descendants():
         parent.wait()
 
 
+def test_an_ended_process_holds_no_memory():
+    """A process that ends between the listing of the tree and the reading of its PSS is
+    counted as what it holds then, nothing, not as the resident size it was listed with."""
+    child = os.fork()
+    if child == 0:
+        os._exit(0)
+    try:
+        deadline = time.monotonic() + 10
+        while not open(f"/proc/{child}/stat").read().rsplit(")", 1)[1].split()[0] == "Z":
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        assert bench._pss_bytes(child, 300 * 2**20) == 0  # a zombie
+    finally:
+        os.waitpid(child, 0)
+    assert bench._pss_bytes(child, 300 * 2**20) == 0  # gone
+
+
 def test_cases_leave_out_what_waits_or_cannot_be_read():
     cases, excluded = bench.bench_cases()
     names = {case.name for case in cases}
